@@ -1,0 +1,178 @@
+"""The classifier: one Aho-Corasick pass over the normalised text, then per-category scoring.
+
+Pipeline for one message:
+
+1. ``normalize`` the text.
+2. Find every keyword and cue with one automaton (pyahocorasick), built once per rules load.
+3. Overlap: a match inside a longer match is dropped, so the phrase wins over its parts
+   ("打不着火" hides "着火", "已经修好" hides "修").
+4. Negation: a keyword that follows a negation cue ("没有", "不是") within the window, in
+   the same clause, is dropped.
+5. Modifiers: cue groups found anywhere (reminder, drill, news elsewhere, resolved, ad,
+   hypothetical question, here-and-now, intensity) multiply category scores; a group can be
+   cancelled by another (``reminder`` unless ``here_now``).
+6. Each category scorer in ``handlers.categories`` scores its hits; the best score at or above
+   the threshold wins, otherwise the message is ``none``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import ahocorasick
+
+from bot.classifier.normalize import normalize
+from bot.classifier.rules import KeywordRule, Modifier, RuleSet, load_rules
+from bot.classifier.types import REPORT_CATEGORIES, Category, CategoryScore, Hit, Verdict
+
+if TYPE_CHECKING:
+    from handlers.categories.base import CategoryScorer
+
+_KEYWORD, _NEGATION, _MODIFIER = 0, 1, 2
+_CLAUSE_BREAKS = frozenset(",.!?;: ~")
+# On equal scores the more serious category wins.
+_PRIORITY = {Category.SECURITY: 4, Category.HAZARD: 3, Category.DISPUTE: 2, Category.SERVICE: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    start: int
+    end: int
+    kind: int
+    index: int
+
+
+def _scorers() -> dict[Category, CategoryScorer]:
+    # Imported here: handlers.categories imports bot.classifier.types, which would
+    # otherwise form a cycle through bot/classifier/__init__.py.
+    from handlers.categories.dispute import DisputeScorer
+    from handlers.categories.hazard import HazardScorer
+    from handlers.categories.security import SecurityScorer
+    from handlers.categories.service import ServiceScorer
+
+    return {
+        Category.DISPUTE: DisputeScorer(),
+        Category.HAZARD: HazardScorer(),
+        Category.SECURITY: SecurityScorer(),
+        Category.SERVICE: ServiceScorer(),
+    }
+
+
+class Classifier:
+    """Keyword classifier for resident messages.
+
+    ``classify`` is pure and thread-safe: the automaton and rules are read-only after
+    construction, and no I/O happens per message.
+
+    Args:
+        rules: A validated rule set (see :func:`bot.classifier.load_rules`).
+    """
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self._keywords: tuple[KeywordRule, ...] = rules.keywords
+        self._modifiers: tuple[Modifier, ...] = rules.modifiers
+        self._automaton = ahocorasick.Automaton()
+        entries: list[tuple[str, int, int]] = [(k.term, _KEYWORD, i) for i, k in enumerate(rules.keywords)]
+        entries += [(t, _NEGATION, i) for i, t in enumerate(rules.negation_terms)]
+        entries += [(t, _MODIFIER, i) for i, m in enumerate(rules.modifiers) for t in m.terms]
+        for term, kind, index in entries:
+            self._automaton.add_word(term, (len(term), kind, index))
+        self._empty = not entries
+        if not self._empty:
+            self._automaton.make_automaton()
+        self._scorers = _scorers()
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Classifier:
+        """Build a classifier from a rules file.
+
+        Raises:
+            RulesError: If the file is missing or invalid.
+        """
+        return cls(load_rules(path))
+
+    def _spans(self, text: str) -> list[_Span]:
+        found = [
+            _Span(end + 1 - length, end + 1, kind, index)
+            for end, (length, kind, index) in self._automaton.iter(text)
+        ]
+        if len(found) < 2:
+            return found
+        found.sort(key=lambda s: (s.start - s.end, s.start))  # longest first
+        kept: list[_Span] = []
+        for span in found:
+            if not any(k.start <= span.start and span.end <= k.end for k in kept):
+                kept.append(span)
+        kept.sort(key=lambda s: s.start)
+        return kept
+
+    def _negated(self, text: str, span: _Span, negations: list[_Span]) -> _Span | None:
+        window = self.rules.negation_window
+        for neg in negations:
+            if neg.end <= span.start <= neg.end + window:
+                gap = text[neg.end : span.start]
+                if not any(ch in _CLAUSE_BREAKS for ch in gap):
+                    return neg
+        return None
+
+    def classify(self, text: str) -> Verdict:
+        """Classify one message.
+
+        Args:
+            text: The raw message as the resident typed it.
+
+        Returns:
+            The verdict; ``category`` is ``Category.NONE`` when no ticket should be opened.
+        """
+        norm = normalize(text)
+        spans = self._spans(norm) if norm and not self._empty else []
+        if not spans:
+            return Verdict(Category.NONE, None, False, 0.95, ())
+        negations = [s for s in spans if s.kind == _NEGATION]
+        hits: dict[Category, list[Hit]] = {c: [] for c in REPORT_CATEGORIES}
+        active: dict[str, str] = {}  # modifier group -> first cue seen
+        negated: list[str] = []
+        for span in spans:
+            if span.kind == _MODIFIER:
+                active.setdefault(self._modifiers[span.index].name, norm[span.start : span.end])
+            elif span.kind == _KEYWORD:
+                rule = self._keywords[span.index]
+                neg = self._negated(norm, span, negations) if negations else None
+                if neg is not None:
+                    negated.append(f"{norm[neg.start : neg.end]}…{rule.term}")
+                    continue
+                hits[rule.category].append(
+                    Hit(rule.term, span.start, span.end, rule.weight, rule.subtype, rule.urgent)
+                )
+        in_force = [
+            m
+            for m in self._modifiers
+            if (m.always or m.name in active) and not any(u in active for u in m.unless)
+        ]
+        scores: list[CategoryScore] = []
+        for category in REPORT_CATEGORIES:
+            factor = math.prod(m.factor for m in in_force if category in m.categories)
+            scores.append(self._scorers[category].score(hits[category], factor))
+        scores.sort(key=lambda s: (s.score, s.urgent, _PRIORITY[s.category]), reverse=True)
+        best, runner_up = scores[0], scores[1]
+        cues = tuple(f"{m.name}:{active[m.name]}" for m in in_force if not m.always)
+        threshold = self.rules.threshold
+        if best.score < threshold:
+            confidence = max(0.5, 0.95 - 0.45 * best.score / threshold)
+            damped = tuple(t for s in scores for t in s.matched)
+            return Verdict(Category.NONE, None, False, confidence, cues + tuple(negated) + damped)
+        urgent = best.urgent or any(m.urgent and best.category in m.categories for m in in_force)
+        strength = 1.0 - math.exp(-best.score / threshold)
+        margin = (best.score - runner_up.score) / best.score
+        confidence = min(0.99, 0.5 * strength + 0.5 * margin)
+        return Verdict(
+            category=best.category,
+            subtype=best.subtype,
+            urgent=urgent,
+            confidence=confidence,
+            matched=best.matched + cues + tuple(negated),
+        )

@@ -1,0 +1,69 @@
+"""Text normalisation applied to every message before matching.
+
+Residents type on phones: full-width digits and punctuation, emoji, ``@楼栋长`` mentions,
+voice-to-text without punctuation, and several spellings of a building number
+(``3号楼``, ``3幢``, ``三栋``). Rules are normalised with the same function, so a rule
+written as ``３号楼`` matches ``3栋``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# WeChat renders its own emoji as bracketed names: [捂脸] [强] [Facepalm].
+_WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
+# @mentions end at whitespace (WeChat inserts U+2005 after the name) or punctuation.
+_MENTION = re.compile(r"@[^\s\u2005,，。.!！?？:：;；]{1,20}[\s\u2005]?")
+_EMOJI = re.compile(
+    "["
+    "\U0001f000-\U0001faff"  # pictographs, emoticons, transport, supplemental symbols
+    "\u2600-\u27bf"  # misc symbols and dingbats
+    "\u2b00-\u2bff"
+    "\ufe0f\u200d\u20e3"  # variation selector, zero-width joiner, keycap
+    "]+"
+)
+_SPACES = re.compile(r"[\s\u3000\u2005]+")
+_REPEATED_PUNCT = re.compile(r"([!?.,~…。，！？、])\1+")
+_CN_DIGITS = "零一二三四五六七八九十"
+# 3号楼 / 3幢 / 3栋楼 / 三栋 → 3栋
+_BUILDING = re.compile(r"([0-9零一二三四五六七八九十]{1,3})\s*(?:号楼|幢|栋楼|栋|号栋)")
+_PUNCT_MAP = str.maketrans({"。": ".", "，": ",", "！": "!", "？": "?", "、": ",", "～": "~", "…": "."})
+
+
+def _cn_number(text: str) -> str:
+    """Convert a small Chinese numeral (一..九十九) to Arabic digits; digits pass through."""
+    if text.isdigit():
+        return text
+    if "十" not in text:
+        return "".join(str(_CN_DIGITS.index(ch)) for ch in text)
+    tens, _, ones = text.partition("十")
+    value = (_CN_DIGITS.index(tens) if tens else 1) * 10 + (_CN_DIGITS.index(ones) if ones else 0)
+    return str(value)
+
+
+def _building(match: re.Match[str]) -> str:
+    return f"{_cn_number(match.group(1))}栋"
+
+
+def normalize(text: str) -> str:
+    """Normalise a message for keyword matching.
+
+    Steps: NFKC (full-width to half-width), drop WeChat emoji codes, @mentions and
+    Unicode emoji, lower-case Latin letters, unify Chinese punctuation, collapse repeated
+    punctuation and whitespace to one, and rewrite building numbers to ``N栋``.
+
+    Args:
+        text: The raw message text.
+
+    Returns:
+        The normalised text. Positions in it are what ``Verdict.matched`` refers to.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _WECHAT_EMOJI.sub(" ", text)
+    text = _MENTION.sub(" ", text)
+    text = _EMOJI.sub(" ", text)
+    text = text.lower().translate(_PUNCT_MAP)
+    text = _REPEATED_PUNCT.sub(r"\1", text)
+    text = _BUILDING.sub(_building, text)
+    return _SPACES.sub(" ", text).strip()

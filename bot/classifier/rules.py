@@ -1,0 +1,350 @@
+"""Load and validate the classifier rules file (``rules.yaml``) into typed objects.
+
+The file format is described in ``docs/classification.md``. Validation collects every
+problem it finds, each with its line number, and raises one :class:`RulesError`, so
+``weigrid rules check`` can show them all at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.classifier.normalize import normalize
+from bot.classifier.types import REPORT_CATEGORIES, Category, Subtype
+
+MAX_WEIGHT = 10.0
+MAX_FACTOR = 5.0
+_TOP_KEYS = {"version", "threshold", "negation", "modifiers", "categories"}
+_MODIFIER_KEYS = {"factor", "terms", "unless", "categories", "urgent", "always"}
+_KEYWORD_KEYS = {"keywords", "urgent"}
+
+
+class RulesError(ValueError):
+    """The rules file is invalid.
+
+    Attributes:
+        problems: One human-readable message per problem, each starting with its location.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems) if problems else "invalid rules")
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordRule:
+    """A weighted keyword or phrase pointing to a category (and, for service, a subtype)."""
+
+    term: str
+    weight: float
+    category: Category
+    subtype: Subtype | None
+    urgent: bool
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class Modifier:
+    """A message-level cue group that scales category scores (reminders, drills, news, ...).
+
+    Attributes:
+        name: Group name, e.g. ``reminder``.
+        terms: Normalised cue terms.
+        factor: Multiplier applied to the scores of ``categories`` when the group is in force.
+        unless: Names of groups whose presence cancels this one (``reminder`` unless ``here_now``).
+        categories: Categories the factor applies to; all report categories when empty in the file.
+        urgent: When true and the group is in force, a report in ``categories`` is urgent.
+        always: When true the group needs no cue term: it is in force unless an ``unless``
+            group is present (e.g. "a service keyword without any request cue counts less").
+    """
+
+    name: str
+    terms: tuple[str, ...]
+    factor: float
+    unless: tuple[str, ...]
+    categories: tuple[Category, ...]
+    urgent: bool
+    always: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """All rules from one rules file, validated and normalised."""
+
+    threshold: float
+    negation_terms: tuple[str, ...]
+    negation_window: int
+    modifiers: tuple[Modifier, ...]
+    keywords: tuple[KeywordRule, ...]
+    source: str = "<memory>"
+    locations: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+class _LineDict(dict[Any, Any]):
+    lines: dict[Any, int]
+    line: int
+
+
+class _Loader(yaml.SafeLoader):
+    problems: list[str]
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
+    loader.flatten_mapping(node)
+    result = _LineDict()
+    result.lines = {}
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if isinstance(key, bool) or key is None:
+            loader.problems.append(f"line {line}: key {key_node.value!r} must be quoted to be a term")
+            key = str(key_node.value)
+        elif isinstance(key, int | float):
+            key = str(key_node.value)
+        if key in result:
+            loader.problems.append(f"line {line}: duplicate key {key!r} (first at line {result.lines[key]})")
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = line
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _Validator:
+    """Walks the parsed YAML, collecting problems and typed rules."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+        self.seen: dict[str, str] = {}  # normalised term -> location of first use
+
+    def fail(self, line: int, message: str) -> None:
+        self.problems.append(f"{self.source}:{line}: {message}")
+
+    def term(self, raw: object, line: int, where: str) -> str | None:
+        if not isinstance(raw, str):
+            self.fail(line, f"{where}: term {raw!r} must be a string")
+            return None
+        term = normalize(raw)
+        if not term:
+            self.fail(line, f"{where}: term {raw!r} is empty after normalisation")
+            return None
+        location = f"{self.source}:{line} ({where})"
+        if term in self.seen:
+            first = self.seen[term]
+            kind = "duplicate" if first.endswith(f"({where})") else "conflicting"
+            self.fail(line, f"{where}: {kind} term {raw!r} (normalised {term!r}) already at {first}")
+            return None
+        self.seen[term] = location
+        return term
+
+    def number(self, raw: object, line: int, where: str, low: float, high: float) -> float | None:
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+            self.fail(line, f"{where}: {raw!r} is not a number")
+            return None
+        if not low < raw <= high:
+            self.fail(line, f"{where}: {raw!r} must be in ({low:g}, {high:g}]")
+            return None
+        return float(raw)
+
+    def mapping(self, raw: object, line: int, where: str) -> _LineDict | None:
+        if not isinstance(raw, _LineDict):
+            self.fail(line, f"{where}: expected a mapping, got {type(raw).__name__}")
+            return None
+        return raw
+
+    def terms(self, raw: object, line: int, where: str) -> tuple[str, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.fail(line, f"{where}: expected a non-empty list of terms")
+            return ()
+        found = (self.term(item, line, where) for item in raw)
+        return tuple(t for t in found if t)
+
+    def keywords(
+        self, section: _LineDict, where: str, category: Category, subtype: Subtype | None
+    ) -> list[KeywordRule]:
+        rules: list[KeywordRule] = []
+        for key in section:
+            if key not in _KEYWORD_KEYS:
+                self.fail(section.lines[key], f"{where}: unknown key {key!r} (expected keywords, urgent)")
+        if not section.get("keywords"):
+            self.fail(section.line, f"{where}: no keywords")
+        for kind in ("keywords", "urgent"):
+            if kind not in section:
+                continue
+            block = self.mapping(section[kind], section.lines[kind], f"{where}.{kind}")
+            if block is None:
+                continue
+            for raw_term, raw_weight in block.items():
+                line = block.lines[raw_term]
+                term = self.term(raw_term, line, f"{where}.{kind}")
+                weight = self.number(raw_weight, line, f"{where}.{kind}[{raw_term}] weight", 0, MAX_WEIGHT)
+                if term and weight is not None:
+                    rules.append(
+                        KeywordRule(
+                            term, weight, category, subtype, kind == "urgent", f"{self.source}:{line}"
+                        )
+                    )
+        return rules
+
+
+def _parse_modifiers(v: _Validator, block: _LineDict) -> list[Modifier]:
+    modifiers: list[Modifier] = []
+    for name, raw in block.items():
+        line = block.lines[name]
+        where = f"modifiers.{name}"
+        group = v.mapping(raw, line, where)
+        if group is None:
+            continue
+        for key in group:
+            if key not in _MODIFIER_KEYS:
+                v.fail(group.lines[key], f"{where}: unknown key {key!r}")
+        factor = v.number(group.get("factor"), line, f"{where}.factor", 0, MAX_FACTOR)
+        always = bool(group.get("always", False))
+        if always and "terms" in group:
+            v.fail(group.lines["terms"], f"{where}: a group with 'always: true' takes no terms")
+        terms = (
+            () if always else v.terms(group.get("terms"), group.lines.get("terms", line), f"{where}.terms")
+        )
+        unless = group.get("unless", [])
+        cats: list[Category] = []
+        for raw_cat in group.get("categories", []):
+            if raw_cat not in {c.value for c in REPORT_CATEGORIES}:
+                v.fail(group.lines.get("categories", line), f"{where}: unknown category {raw_cat!r}")
+            else:
+                cats.append(Category(raw_cat))
+        if factor is not None:
+            modifiers.append(
+                Modifier(
+                    name=str(name),
+                    terms=terms,
+                    factor=factor,
+                    unless=tuple(str(u) for u in unless),
+                    categories=tuple(cats) or REPORT_CATEGORIES,
+                    urgent=bool(group.get("urgent", False)),
+                    always=always,
+                )
+            )
+    names = {m.name for m in modifiers}
+    for m in modifiers:
+        for other in m.unless:
+            if other not in names:
+                v.fail(block.lines[m.name], f"modifiers.{m.name}.unless: unknown group {other!r}")
+    return modifiers
+
+
+def _parse_categories(v: _Validator, block: _LineDict) -> list[KeywordRule]:
+    rules: list[KeywordRule] = []
+    valid = {c.value for c in REPORT_CATEGORIES}
+    for name, raw in block.items():
+        line = block.lines[name]
+        if name not in valid:
+            v.fail(line, f"categories: unknown category {name!r} (expected one of {sorted(valid)})")
+            continue
+        section = v.mapping(raw, line, f"categories.{name}")
+        if section is None:
+            continue
+        if name != Category.SERVICE:
+            rules += v.keywords(section, f"categories.{name}", Category(name), None)
+            continue
+        subtypes = v.mapping(section.get("subtypes"), section.line, "categories.service.subtypes")
+        if subtypes is None:
+            continue
+        for sub_name, sub_raw in subtypes.items():
+            sub_line = subtypes.lines[sub_name]
+            if sub_name not in {s.value for s in Subtype}:
+                v.fail(sub_line, f"categories.service.subtypes: unknown subtype {sub_name!r}")
+                continue
+            where = f"categories.service.subtypes.{sub_name}"
+            sub = v.mapping(sub_raw, sub_line, where)
+            if sub is not None:
+                rules += v.keywords(sub, where, Category.SERVICE, Subtype(sub_name))
+    for cat in REPORT_CATEGORIES:
+        if cat.value not in block:
+            v.fail(block.line, f"categories: missing category {cat.value!r}")
+    return rules
+
+
+def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
+    """Parse and validate rules from YAML text.
+
+    Args:
+        text: The YAML document.
+        source: A name for messages (usually the file path).
+
+    Returns:
+        The validated rule set.
+
+    Raises:
+        RulesError: With every problem found, each prefixed by ``source:line``.
+    """
+    loader = _Loader(text)
+    loader.problems = []
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise RulesError([f"{source}: not valid YAML: {exc}"]) from exc
+    finally:
+        loader.dispose()
+    v = _Validator(source)
+    v.problems += [f"{source}:{p}" for p in loader.problems]
+    top = v.mapping(data, 1, "top level") if data is not None else None
+    if top is None:
+        raise RulesError(v.problems or [f"{source}: empty rules file"])
+    for key in top:
+        if key not in _TOP_KEYS:
+            v.fail(top.lines[key], f"unknown top-level key {key!r} (expected {sorted(_TOP_KEYS)})")
+    threshold = v.number(top.get("threshold"), top.lines.get("threshold", 1), "threshold", 0, 100)
+    negation = v.mapping(top.get("negation"), top.lines.get("negation", 1), "negation")
+    neg_terms: tuple[str, ...] = ()
+    window = 0
+    if negation is not None:
+        neg_terms = v.terms(negation.get("terms"), negation.lines.get("terms", negation.line), "negation")
+        raw_window = negation.get("window")
+        if isinstance(raw_window, bool) or not isinstance(raw_window, int) or not 0 <= raw_window <= 20:
+            v.fail(negation.lines.get("window", negation.line), "negation.window: must be an integer 0..20")
+        else:
+            window = raw_window
+    modifiers_block = v.mapping(top.get("modifiers"), top.lines.get("modifiers", 1), "modifiers")
+    modifiers = _parse_modifiers(v, modifiers_block) if modifiers_block is not None else []
+    categories = v.mapping(top.get("categories"), top.lines.get("categories", 1), "categories")
+    keywords = _parse_categories(v, categories) if categories is not None else []
+    if v.problems:
+        raise RulesError(v.problems)
+    assert threshold is not None
+    return RuleSet(
+        threshold=threshold,
+        negation_terms=neg_terms,
+        negation_window=window,
+        modifiers=tuple(modifiers),
+        keywords=tuple(keywords),
+        source=source,
+        locations=dict(v.seen),
+    )
+
+
+def load_rules(path: str | Path) -> RuleSet:
+    """Read and validate a rules file.
+
+    Args:
+        path: Path to the YAML rules file.
+
+    Returns:
+        The validated rule set.
+
+    Raises:
+        RulesError: If the file cannot be read or is invalid.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError([f"{path}: cannot read rules file: {exc.strerror or exc}"]) from exc
+    return parse_rules(text, source=str(path))

@@ -1,0 +1,37 @@
+"""Service requests (服务请求) routed to one of the five volunteer teams."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.classifier.types import Category, CategoryScore, Hit, Subtype
+from handlers.categories.base import CategoryScorer
+
+
+class ServiceScorer(CategoryScorer):
+    """Scores service requests and picks the volunteer team (subtype).
+
+    The subtype is the one whose distinct keywords weigh most; on a tie the subtype
+    mentioned first wins, since residents usually lead with what they need.
+    """
+
+    category = Category.SERVICE
+
+    def score(self, hits: Sequence[Hit], factor: float) -> CategoryScore:
+        """Score the service hits and choose the subtype."""
+        base = super().score(hits, factor)
+        totals: dict[Subtype, float] = {}
+        counted: set[str] = set()
+        for hit in hits:
+            if hit.subtype is None or hit.term in counted:
+                continue
+            counted.add(hit.term)
+            totals[hit.subtype] = totals.get(hit.subtype, 0.0) + hit.weight
+        subtype = max(totals, key=lambda s: totals[s]) if totals else None
+        return CategoryScore(
+            category=self.category,
+            score=base.score,
+            urgent=base.urgent,
+            matched=base.matched,
+            subtype=subtype,
+        )
