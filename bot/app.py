@@ -1,0 +1,148 @@
+"""The FastAPI application: webhooks, API, console, and (by default) the workers and the scheduler.
+
+``create_app`` builds everything from one Settings object. The lifespan owns the database engine, the
+classifier, the inbox and outbox workers and the scheduler; ``server.run_workers`` and
+``server.run_scheduler`` turn the background parts off for web-only processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.channels import build_adapters
+from bot.db import Database
+from bot.metrics import Metrics
+from bot.settings import Settings, get_settings
+from bot.workers import InboxWorker, OutboxWorker, worker_name
+from handlers import build_dispatcher
+from scheduler import Runtime, SchedulerService, set_runtime
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The one JSON error shape: ``{"error": {"code", "message", ...}}``."""
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if isinstance(detail, dict) and "code" in detail:
+            body = error_body(str(detail["code"]), str(detail.get("message", "")))
+        else:
+            body = error_body(f"http_{exc.status_code}", str(detail))
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()
+        ]
+        return JSONResponse(
+            error_body("invalid_request", "the request is invalid", errors=errors), status_code=422
+        )
+
+
+def load_classifier(settings: Settings) -> Any:
+    from bot.classifier import ClassifierHolder
+
+    return ClassifierHolder(settings.classifier_rules_path())
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    db = Database(settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size)
+    app.state.db = db
+    app.state.classifier = load_classifier(settings)
+    app.state.inbox_wakeup = asyncio.Event()
+    app.state.outbox_wakeup = asyncio.Event()
+    adapters = build_adapters(settings)
+    app.state.adapters = adapters
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    set_runtime(Runtime(db=db, settings=settings, extras={"classifier": app.state.classifier}))
+    if settings.server.run_workers:
+        inbox_worker = InboxWorker(
+            db=db,
+            settings=settings,
+            dispatcher=build_dispatcher(),
+            classifier=app.state.classifier,
+            wakeup=app.state.inbox_wakeup,
+            metrics=app.state.metrics,
+        )
+        outbox_worker = OutboxWorker(
+            db=db,
+            settings=settings,
+            adapters=adapters.adapters,
+            limiter=adapters.limiter,
+            wakeup=app.state.outbox_wakeup,
+            metrics=app.state.metrics,
+        )
+        tasks.append(asyncio.create_task(inbox_worker.run(stop), name="inbox-worker"))
+        tasks.append(asyncio.create_task(outbox_worker.run(stop), name="outbox-worker"))
+    sched: SchedulerService | None = None
+    if settings.server.run_scheduler:
+        sched = SchedulerService(db=db, settings=settings, holder=worker_name("scheduler"))
+        await sched.start()
+    app.state.scheduler = sched
+    _install_sighup(app)
+    try:
+        yield
+    finally:
+        stop.set()
+        if sched is not None:
+            await sched.stop()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+        await adapters.aclose()
+        set_runtime(None)
+        await db.dispose()
+
+
+def _install_sighup(app: FastAPI) -> None:
+    """SIGHUP reloads the classifier rules; a bad file is refused and the old rules stay in force."""
+
+    def reload() -> None:
+        try:
+            app.state.classifier.reload()
+            logger.info("classifier rules reloaded on SIGHUP")
+        except Exception as exc:
+            logger.error("classifier rules NOT reloaded (old rules stay in force): %s", exc)
+
+    with suppress(NotImplementedError, RuntimeError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (default: the process settings)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="WeiGrid",
+        version="0.1.0",
+        description="Community grid governance backend (微网格): webhooks, tickets, notices, console.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    from bot.routes import include_routers
+
+    include_routers(app)
+    return app
+
+
+__all__ = ["HTTPException", "create_app", "error_body"]

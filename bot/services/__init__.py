@@ -1,0 +1,1 @@
+"""Domain services: keyword-only functions that take a session and never commit it."""

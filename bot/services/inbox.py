@@ -1,0 +1,113 @@
+"""The durable inbox: accept (from webhooks), claim and finish (from the inbox worker)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import IncomingMessage
+from bot.services.dialect import insert_ignore, is_postgres
+from models.base import utcnow
+from models.inbox import InboxMessage, InboxStatus
+
+logger = logging.getLogger(__name__)
+
+
+async def accept(*, session: AsyncSession, msg: IncomingMessage, raw: str | dict[str, Any]) -> bool:
+    """Store a message unless (channel, msg_id) is already there. Returns whether it was new.
+
+    The caller commits before acknowledging the platform.
+    """
+    raw_text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
+    stmt = insert_ignore(session, InboxMessage.__table__).values(
+        channel=msg.channel,
+        msg_id=msg.msg_id,
+        group_id=msg.group_id,
+        group_name=msg.group_name,
+        sender_id=msg.sender_id,
+        sender_name=msg.sender_name,
+        text=msg.text,
+        mentions=list(msg.mentions),
+        reply_url=msg.reply_url,
+        raw=raw_text,
+        received_at=msg.received_at,
+        status=InboxStatus.PENDING.value,
+        attempts=0,
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim(*, session: AsyncSession, worker_id: str, limit: int, lease_s: float) -> list[int]:
+    """Lease up to ``limit`` pending rows to this worker and return their ids (oldest first).
+
+    A crashed worker's lease runs out and the rows become claimable again. On PostgreSQL, several
+    workers share the queue through ``FOR UPDATE SKIP LOCKED``.
+    """
+    now = utcnow()
+    query = (
+        select(InboxMessage.id)
+        .where(InboxMessage.status == InboxStatus.PENDING.value)
+        .where(or_(InboxMessage.claimed_until.is_(None), InboxMessage.claimed_until < now))
+        .order_by(InboxMessage.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    ids = list((await session.scalars(query)).all())
+    if ids:
+        await session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.id.in_(ids))
+            .values(claimed_until=now + timedelta(seconds=lease_s), attempts=InboxMessage.attempts + 1)
+        )
+    return ids
+
+
+def to_message(row: InboxMessage) -> IncomingMessage:
+    """The typed message behind an inbox row."""
+    return IncomingMessage(
+        channel=row.channel,
+        msg_id=row.msg_id,
+        group_id=row.group_id,
+        sender_id=row.sender_id,
+        sender_name=row.sender_name,
+        group_name=row.group_name,
+        text=row.text,
+        mentions=tuple(row.mentions or ()),
+        received_at=row.received_at,
+        inbox_id=row.id,
+        reply_url=row.reply_url,
+    )
+
+
+def mark(
+    row: InboxMessage, status: InboxStatus, *, error: str | None = None, at: datetime | None = None
+) -> None:
+    """Record the outcome of one dispatch on its row (the caller's transaction commits it)."""
+    row.status = status.value
+    row.claimed_until = None
+    row.last_error = error
+    if status is InboxStatus.DONE:
+        row.processed_at = at or utcnow()
+
+
+async def release_held(*, session: AsyncSession, group_id: str) -> int:
+    """Put a newly adopted group's held messages back in the queue. Returns how many."""
+    result = await session.execute(
+        update(InboxMessage)
+        .where(InboxMessage.group_id == group_id, InboxMessage.status == InboxStatus.HELD.value)
+        .values(status=InboxStatus.PENDING.value, claimed_until=None, attempts=0)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def counts(*, session: AsyncSession) -> dict[str, int]:
+    """How many inbox rows are in each status."""
+    rows = await session.execute(select(InboxMessage.status, func.count()).group_by(InboxMessage.status))
+    return {status: int(n) for status, n in rows.all()}

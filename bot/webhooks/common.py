@@ -1,0 +1,56 @@
+"""What every inbound endpoint shares: bounded body reads, clock-skew checks, the inbox write."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fastapi import HTTPException, Request, status
+
+logger = logging.getLogger(__name__)
+
+
+class BadInput(HTTPException):
+    """A 4xx for input we refuse; the body says why, in one JSON shape."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(status_code=status_code, detail={"code": code, "message": message})
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Read the request body, refusing more than ``limit`` bytes without buffering the excess."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise BadInput(status.HTTP_413_CONTENT_TOO_LARGE, "too_large", f"body over {limit} bytes")
+        except ValueError:
+            raise BadInput(400, "bad_length", "Content-Length is not a number") from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BadInput(status.HTTP_413_CONTENT_TOO_LARGE, "too_large", f"body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(400, "not_utf8", "body is not valid UTF-8") from None
+
+
+def check_timestamp(raw: str | None, max_skew_s: int) -> int:
+    """Parse a unix-seconds timestamp and refuse one further than ``max_skew_s`` from now (0: no check)."""
+    if raw is None or raw == "":
+        raise BadInput(400, "missing_timestamp", "timestamp is missing")
+    try:
+        ts = int(raw)
+    except ValueError:
+        raise BadInput(400, "bad_timestamp", "timestamp is not an integer") from None
+    if max_skew_s > 0 and abs(time.time() - ts) > max_skew_s:
+        raise BadInput(403, "stale_timestamp", f"timestamp is more than {max_skew_s}s away from now")
+    return ts

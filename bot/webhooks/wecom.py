@@ -1,0 +1,124 @@
+"""WeCom (企业微信) app callback: ``GET/POST /wecom/callback``.
+
+URL verification and message decryption use wechatpy's WeCom crypto; the decrypted XML is parsed by
+wechatpy's parser after a defusedxml check. See https://developer.work.weixin.qq.com/document/path/90968
+(加解密方案说明) and https://developer.work.weixin.qq.com/document/path/90239 (接收消息格式).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
+from fastapi import APIRouter, Query, Request, Response
+from wechatpy.enterprise import parse_message
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot.messages import IncomingMessage
+from bot.webhooks.common import BadInput, check_timestamp, decode_utf8, read_body
+from bot.webhooks.ingest import store_and_ack
+from models.base import utcnow
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["webhooks"])
+
+
+def safe_xml(text: str) -> dict[str, str]:
+    """Parse a flat WeCom XML document into {tag: text}, refusing DTDs and entities (XML bombs)."""
+    try:
+        root = safe_fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DefusedXmlException, ParseError, ValueError) as exc:
+        raise BadInput(400, "bad_xml", f"malformed or unsafe XML: {type(exc).__name__}") from None
+    return {child.tag: (child.text or "") for child in root}
+
+
+def crypto_for(request: Request) -> WeChatCrypto:
+    settings = request.app.state.settings
+    return WeChatCrypto(
+        settings.secret("wecom", "token"),
+        settings.secret("wecom", "encoding_aes_key"),
+        settings.wecom.corp_id,
+    )
+
+
+def decrypt(crypto: WeChatCrypto, signature: str, timestamp: str, nonce: str, encrypted: str) -> str:
+    """Check the signature, then decrypt. 403 for a bad signature, 400 for anything that fails to decrypt."""
+    try:
+        return str(crypto._check_signature(signature, timestamp, nonce, encrypted, _prp_class()))
+    except InvalidSignatureException:
+        raise BadInput(403, "bad_signature", "msg_signature does not match") from None
+    except Exception as exc:  # binascii, struct, unicode, padding, wrong receive id: all mean "bad AES"
+        raise BadInput(400, "bad_aes", f"cannot decrypt: {type(exc).__name__}") from None
+
+
+def _prp_class() -> Any:
+    from wechatpy.enterprise.crypto import PrpCrypto
+
+    return PrpCrypto
+
+
+@router.get("/wecom/callback", response_class=Response)
+async def verify_url(
+    request: Request,
+    msg_signature: str = Query(...),
+    timestamp: str = Query(...),
+    nonce: str = Query(...),
+    echostr: str = Query(...),
+) -> Response:
+    """URL verification: decrypt ``echostr`` and return it as plain text."""
+    check_timestamp(timestamp, request.app.state.settings.wecom.max_clock_skew_s)
+    plain = decrypt(crypto_for(request), msg_signature, timestamp, nonce, echostr)
+    return Response(content=plain, media_type="text/plain")
+
+
+@router.post("/wecom/callback", response_class=Response)
+async def receive(
+    request: Request,
+    msg_signature: str = Query(...),
+    timestamp: str = Query(...),
+    nonce: str = Query(...),
+) -> Response:
+    """An encrypted message or event. Stored in the inbox, then an empty 200 at once."""
+    settings = request.app.state.settings
+    check_timestamp(timestamp, settings.wecom.max_clock_skew_s)
+    body = decode_utf8(await read_body(request, settings.server.max_body_bytes))
+    envelope = safe_xml(body)
+    if not envelope.get("Encrypt"):
+        raise BadInput(400, "bad_xml", "no Encrypt element")
+    plain = decrypt(crypto_for(request), msg_signature, timestamp, nonce, envelope["Encrypt"])
+    fields = safe_xml(plain)
+    msg = to_incoming(plain, fields)
+    if msg is None:
+        return Response(status_code=200)
+    await store_and_ack(request, msg, plain)
+    return Response(status_code=200)
+
+
+def to_incoming(plain: str, fields: dict[str, str]) -> IncomingMessage | None:
+    """Turn a decrypted WeCom message into our typed message (events keyed by sender+time)."""
+    try:
+        parsed: Any = parse_message(plain)
+    except Exception:
+        raise BadInput(400, "bad_xml", "not a WeCom message") from None
+    sender = fields.get("FromUserName", "")
+    if not sender:
+        raise BadInput(400, "bad_xml", "no FromUserName")
+    create_time = fields.get("CreateTime", "")
+    if fields.get("MsgType") == "event":
+        msg_id = f"event:{sender}:{create_time}:{fields.get('Event', '')}"
+        text = ""
+    else:
+        msg_id = fields.get("MsgId") or f"{sender}:{create_time}"
+        text = str(getattr(parsed, "content", "") or "")
+    return IncomingMessage(
+        channel="wecom",
+        msg_id=msg_id,
+        group_id=None,  # app messages are private chats with the app
+        sender_id=sender,
+        text=text,
+        received_at=utcnow(),
+    )

@@ -1,0 +1,33 @@
+"""Message handlers and the one place they are registered.
+
+Dispatch rules (first match wins; a handler that returns True stops the chain):
+
+1. Commands, most specific first: ``帮助``; then the ticket commands (接单, 进展, 办结, 退回, 转派,
+   查询, 我的工单, 满意/不满意) and care confirmations (已走访, 已完成). A command never opens a ticket.
+2. Reports: the classifier decides; ``none`` (chit-chat, thanks, reminders, resolved reports) falls through.
+3. Fallbacks: nothing. Unhandled messages are stored (the inbox keeps them) and counted, never answered,
+   so that the bot stays quiet in a chatty group.
+
+Messages from WeiGrid's own accounts never reach a handler (every handler's filter excludes them).
+"""
+
+from __future__ import annotations
+
+from handlers.base import Context, Filter, Handler
+from handlers.dispatcher import Dispatcher
+from handlers.help import HelpHandler
+from handlers.report import ReportHandler
+
+
+def build_dispatcher() -> Dispatcher:
+    """All handlers, in priority order. This is the only registration site."""
+    handlers: list[Handler] = [
+        # 1. commands
+        HelpHandler(),
+        # 2. reports
+        ReportHandler(),
+    ]
+    return Dispatcher(handlers)
+
+
+__all__ = ["Context", "Dispatcher", "Filter", "Handler", "build_dispatcher"]
