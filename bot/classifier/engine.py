@@ -45,6 +45,10 @@ class _Span:
     index: int
 
 
+def _same_clause(text: str, start: int, end: int) -> bool:
+    return not any(ch in _CLAUSE_BREAKS for ch in text[start:end])
+
+
 def _scorers() -> dict[Category, CategoryScorer]:
     # Imported here: handlers.categories imports bot.classifier.types, which would
     # otherwise form a cycle through bot/classifier/__init__.py.
@@ -113,11 +117,16 @@ class Classifier:
     def _negated(self, text: str, span: _Span, negations: list[_Span]) -> _Span | None:
         window = self.rules.negation_window
         for neg in negations:
-            if neg.end <= span.start <= neg.end + window:
-                gap = text[neg.end : span.start]
-                if not any(ch in _CLAUSE_BREAKS for ch in gap):
-                    return neg
+            if neg.end <= span.start <= neg.end + window and _same_clause(text, neg.end, span.start):
+                return neg
         return None
+
+    def _clause_factor(self, text: str, span: _Span, scoped: list[_Span]) -> float:
+        factor = 1.0
+        for cue in scoped:
+            if cue.end <= span.start and _same_clause(text, cue.end, span.start):
+                factor *= self._modifiers[cue.index].factor
+        return factor
 
     def classify(self, text: str) -> Verdict:
         """Classify one message.
@@ -133,20 +142,27 @@ class Classifier:
         if not spans:
             return Verdict(Category.NONE, None, False, 0.95, ())
         negations = [s for s in spans if s.kind == _NEGATION]
+        scoped = [s for s in spans if s.kind == _MODIFIER and self._modifiers[s.index].clause]
         hits: dict[Category, list[Hit]] = {c: [] for c in REPORT_CATEGORIES}
         active: dict[str, str] = {}  # modifier group -> first cue seen
         negated: list[str] = []
         for span in spans:
             if span.kind == _MODIFIER:
+                if self._modifiers[span.index].clause:
+                    continue
                 active.setdefault(self._modifiers[span.index].name, norm[span.start : span.end])
             elif span.kind == _KEYWORD:
                 rule = self._keywords[span.index]
-                neg = self._negated(norm, span, negations) if negations else None
+                negatable = negations and rule.category in self.rules.negation_categories
+                neg = self._negated(norm, span, negations) if negatable else None
                 if neg is not None:
                     negated.append(f"{norm[neg.start : neg.end]}…{rule.term}")
                     continue
+                factor = self._clause_factor(norm, span, scoped) if scoped else 1.0
+                # A keyword under "万一/如果" scales down and is no longer an emergency.
+                urgent = rule.urgent and factor >= 1.0
                 hits[rule.category].append(
-                    Hit(rule.term, span.start, span.end, rule.weight, rule.subtype, rule.urgent)
+                    Hit(rule.term, span.start, span.end, rule.weight * factor, rule.subtype, urgent)
                 )
         in_force = [
             m

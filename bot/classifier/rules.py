@@ -20,7 +20,7 @@ from bot.classifier.types import REPORT_CATEGORIES, Category, Subtype
 MAX_WEIGHT = 10.0
 MAX_FACTOR = 5.0
 _TOP_KEYS = {"version", "threshold", "negation", "modifiers", "categories"}
-_MODIFIER_KEYS = {"factor", "terms", "unless", "categories", "urgent", "always"}
+_MODIFIER_KEYS = {"factor", "terms", "unless", "categories", "urgent", "always", "scope"}
 _KEYWORD_KEYS = {"keywords", "urgent"}
 
 
@@ -61,6 +61,8 @@ class Modifier:
         urgent: When true and the group is in force, a report in ``categories`` is urgent.
         always: When true the group needs no cue term: it is in force unless an ``unless``
             group is present (e.g. "a service keyword without any request cue counts less").
+        clause: When true (``scope: clause``) the factor applies only to keywords that follow
+            a cue in the same clause ("万一着火" scales 着火, not the rest of the message).
     """
 
     name: str
@@ -70,6 +72,7 @@ class Modifier:
     categories: tuple[Category, ...]
     urgent: bool
     always: bool = False
+    clause: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ class RuleSet:
     threshold: float
     negation_terms: tuple[str, ...]
     negation_window: int
+    negation_categories: tuple[Category, ...]
     modifiers: tuple[Modifier, ...]
     keywords: tuple[KeywordRule, ...]
     source: str = "<memory>"
@@ -214,6 +218,9 @@ def _parse_modifiers(v: _Validator, block: _LineDict) -> list[Modifier]:
             () if always else v.terms(group.get("terms"), group.lines.get("terms", line), f"{where}.terms")
         )
         unless = group.get("unless", [])
+        scope = group.get("scope", "message")
+        if scope not in ("message", "clause"):
+            v.fail(group.lines.get("scope", line), f"{where}.scope: must be 'message' or 'clause'")
         cats: list[Category] = []
         for raw_cat in group.get("categories", []):
             if raw_cat not in {c.value for c in REPORT_CATEGORIES}:
@@ -230,6 +237,7 @@ def _parse_modifiers(v: _Validator, block: _LineDict) -> list[Modifier]:
                     categories=tuple(cats) or REPORT_CATEGORIES,
                     urgent=bool(group.get("urgent", False)),
                     always=always,
+                    clause=scope == "clause",
                 )
             )
     names = {m.name for m in modifiers}
@@ -304,6 +312,7 @@ def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
     threshold = v.number(top.get("threshold"), top.lines.get("threshold", 1), "threshold", 0, 100)
     negation = v.mapping(top.get("negation"), top.lines.get("negation", 1), "negation")
     neg_terms: tuple[str, ...] = ()
+    neg_cats: list[Category] = []
     window = 0
     if negation is not None:
         neg_terms = v.terms(negation.get("terms"), negation.lines.get("terms", negation.line), "negation")
@@ -312,6 +321,13 @@ def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
             v.fail(negation.lines.get("window", negation.line), "negation.window: must be an integer 0..20")
         else:
             window = raw_window
+        for raw_cat in negation.get("categories", []):
+            if raw_cat not in {c.value for c in REPORT_CATEGORIES}:
+                v.fail(
+                    negation.lines.get("categories", negation.line), f"negation: unknown category {raw_cat!r}"
+                )
+            else:
+                neg_cats.append(Category(raw_cat))
     modifiers_block = v.mapping(top.get("modifiers"), top.lines.get("modifiers", 1), "modifiers")
     modifiers = _parse_modifiers(v, modifiers_block) if modifiers_block is not None else []
     categories = v.mapping(top.get("categories"), top.lines.get("categories", 1), "categories")
@@ -323,6 +339,7 @@ def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
         threshold=threshold,
         negation_terms=neg_terms,
         negation_window=window,
+        negation_categories=tuple(neg_cats) or REPORT_CATEGORIES,
         modifiers=tuple(modifiers),
         keywords=tuple(keywords),
         source=source,

@@ -12,7 +12,9 @@ class ServiceScorer(CategoryScorer):
     """Scores service requests and picks the volunteer team (subtype).
 
     The subtype is the one whose distinct keywords weigh most; on a tie the subtype
-    mentioned first wins, since residents usually lead with what they need.
+    mentioned first wins, since residents usually lead with what they need. Only an urgent
+    keyword of the chosen subtype makes the request urgent ("摔伤了 ... 想找律师" is legal
+    advice about a past fall, not an emergency).
     """
 
     category = Category.SERVICE
@@ -31,7 +33,7 @@ class ServiceScorer(CategoryScorer):
         return CategoryScore(
             category=self.category,
             score=base.score,
-            urgent=base.urgent,
+            urgent=any(hit.urgent and hit.subtype is subtype for hit in hits),
             matched=base.matched,
             subtype=subtype,
         )
