@@ -1,0 +1,166 @@
+"""``weigrid classify`` and ``weigrid rules check|suggest``.
+
+The lead registers these in ``bot/cli/__init__.py``::
+
+    app.command("classify")(classify_command)
+    app.add_typer(rules_app, name="rules")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.classifier import Classifier, RulesError, load_rules
+from bot.classifier.evaluate import CATEGORIES, Report, evaluate, load_examples
+from bot.classifier.suggest import Labelled, read_jsonl, suggest, to_yaml
+
+rules_app = typer.Typer(
+    help="Classifier rules (rules.yaml): validate and propose keywords.", no_args_is_help=True
+)
+DEFAULT_TRAIN = Path("tests/data/classify_train.jsonl")
+
+
+def default_rules_path() -> Path:
+    """The rules file named by settings (``classifier.rules_path``)."""
+    from bot.settings import get_settings
+
+    return get_settings().classifier_rules_path()
+
+
+def _load(rules: Path | None, err: Console) -> Classifier:
+    try:
+        return Classifier.from_path(rules or default_rules_path())
+    except RulesError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error[/red] {problem}", markup=True, highlight=False)
+        raise typer.Exit(1) from exc
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def print_report(report: Report, console: Console) -> None:
+    """Print an evaluation report as rich tables."""
+    table = Table(title=f"Per class ({report.total} messages)")
+    for column in ("category", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "category" else "right")
+    for category, m in report.per_class.items():
+        table.add_row(category.value, f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}", str(m.support))
+    console.print(table)
+    summary = Table(title="Summary", show_header=False)
+    summary.add_row("macro-F1 (5 categories)", f"{report.macro_f1:.3f}")
+    summary.add_row("false-ticket rate (none → report)", _pct(report.false_ticket_rate))
+    summary.add_row("missed-report rate (report → none)", _pct(report.missed_report_rate))
+    summary.add_row("service subtype accuracy", f"{report.subtype_accuracy:.3f}")
+    summary.add_row("urgent recall", f"{report.urgent_recall:.3f}")
+    summary.add_row("urgent precision", f"{report.urgent_precision:.3f}")
+    console.print(summary)
+    confusion = Table(title="Confusion matrix (rows: true, columns: predicted)")
+    confusion.add_column("true \\ pred")
+    for c in CATEGORIES:
+        confusion.add_column(c.value, justify="right")
+    for true in CATEGORIES:
+        confusion.add_row(true.value, *(str(report.confusion[true][p]) for p in CATEGORIES))
+    console.print(confusion)
+
+
+def classify_command(
+    eval_file: Path | None = typer.Option(None, "--eval", help="Labelled JSONL to score instead of stdin."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    rules: Path | None = typer.Option(None, "--rules", help="Rules file (default: classifier.rules_path)."),
+    show_errors: bool = typer.Option(False, "--errors", help="With --eval, list misclassified messages."),
+) -> None:
+    """Classify messages from stdin (one per line), or score a labelled corpus with --eval."""
+    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False)
+    classifier = _load(rules, err)
+    if eval_file is None:
+        for line in sys.stdin:
+            text = line.rstrip("\n")
+            if text.strip():
+                print(json.dumps(classifier.classify(text).to_dict(), ensure_ascii=False), flush=True)
+        return
+    try:
+        report = evaluate(classifier, load_examples(eval_file))
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if json_out:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_report(report, out)
+    if show_errors:
+        for example, verdict in report.errors:
+            truth = f"{example.category}/{example.subtype or '-'}{'!' if example.urgent else ''}"
+            got = f"{verdict.category}/{verdict.subtype or '-'}{'!' if verdict.urgent else ''}"
+            out.print(f"{truth:>22} → {got:<22} {example.text}  {list(verdict.matched)}", markup=False)
+
+
+@rules_app.command("check")
+def check_command(
+    path: Path | None = typer.Argument(None, help="Rules file (default: classifier.rules_path)."),
+) -> None:
+    """Validate a rules file; exit code 1 and one line per problem when it is invalid."""
+    err = Console(stderr=True, highlight=False)
+    target = path or default_rules_path()
+    try:
+        rules = load_rules(target)
+    except RulesError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error[/red] {problem}", markup=True)
+        err.print(f"{len(exc.problems)} problem(s) in {target}")
+        raise typer.Exit(1) from exc
+    Console(highlight=False).print(
+        f"{target}: OK, {len(rules.keywords)} keywords, {len(rules.modifiers)} cue groups, "
+        f"{len(rules.negation_terms)} negation terms"
+    )
+
+
+async def _corrections_from_db() -> list[Labelled]:
+    from sqlalchemy import select
+
+    from bot.db import Database
+    from bot.settings import get_settings
+    from models.classifier import ClassifierCorrection
+
+    db = Database(get_settings().database.url)
+    try:
+        async with db.session() as session:
+            rows = (await session.execute(select(ClassifierCorrection))).scalars().all()
+            return [Labelled(r.text, r.category, r.subtype) for r in rows]
+    finally:
+        await db.dispose()
+
+
+@rules_app.command("suggest")
+def suggest_command(
+    from_file: Path | None = typer.Option(None, "--from", help="Corrections JSONL export (default: the DB)."),
+    corpus: Path = typer.Option(
+        DEFAULT_TRAIN, "--corpus", help="Training corpus for the 'rare elsewhere' test."
+    ),
+    rules: Path | None = typer.Option(None, "--rules", help="Rules file whose terms are skipped."),
+    min_count: int = typer.Option(2, help="Minimum corrected texts containing a term."),
+    max_other: float = typer.Option(0.01, help="Maximum share of other-category corpus texts containing it."),
+) -> None:
+    """Propose keywords per category from corrections, as YAML to review and paste."""
+    err = Console(stderr=True, highlight=False)
+    corrections = read_jsonl(from_file) if from_file else asyncio.run(_corrections_from_db())
+    if not corrections:
+        err.print("no corrections yet: nothing to suggest")
+        return
+    ruleset = None
+    try:
+        ruleset = load_rules(rules or default_rules_path())
+    except RulesError as exc:
+        err.print(f"[yellow]warning[/yellow] rules not loaded, known terms not skipped: {exc.problems[0]}")
+    train = read_jsonl(corpus) if corpus.exists() else []
+    found = suggest(corrections, train, ruleset, min_count=min_count, max_other=max_other)
+    sys.stdout.write(to_yaml(found) or "# no term is frequent enough in corrections and rare elsewhere\n")
