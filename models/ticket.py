@@ -74,6 +74,11 @@ class Ticket(Base):
     escalation_level: Mapped[int] = mapped_column(default=0)
     warned_at: Mapped[datetime | None]
     last_paged_at: Mapped[datetime | None]
+    page_count: Mapped[int] = mapped_column(default=0)  # urgent re-pages sent (dedupe key part)
+    sla_policy: Mapped[str | None] = mapped_column(String(32))  # the SLA name the routing rule chose
+    sla_started_at: Mapped[datetime | None]  # start of the current SLA phase (for the 80% warning)
+    sla_cycle: Mapped[int] = mapped_column(default=0)  # bumped whenever deadlines are reset (dedupe key part)
+    reopen_count: Mapped[int] = mapped_column(default=0)
     accepted_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -134,6 +139,11 @@ class TicketRead(BaseModel):
     accept_due_at: datetime | None = None
     resolve_due_at: datetime | None = None
     updated_at: datetime | None = None
+    assignee_team: str | None = None
+    cc: list[str] = []
+    escalation_level: int = 0
+    merged_into: int | None = None
+    satisfied: bool | None = None
 
 
 class TicketEventRead(BaseModel):
