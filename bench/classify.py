@@ -1,0 +1,47 @@
+"""Classifier throughput on one core: classify the labelled corpus repeatedly for a few seconds.
+
+Usage: .venv/bin/python bench/classify.py [--seconds 3] [--rules rules.yaml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.classifier import Classifier  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rules", type=Path, default=ROOT / "rules.yaml")
+    args = parser.parse_args()
+    texts = [
+        json.loads(line)["text"]
+        for name in ("classify_train.jsonl", "classify_test.jsonl")
+        for line in (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    classifier = Classifier.from_path(args.rules)
+    classify = classifier.classify
+    for text in texts:  # warm-up
+        classify(text)
+    done = 0
+    start = time.perf_counter()
+    deadline = start + args.seconds
+    while time.perf_counter() < deadline:
+        for text in texts:
+            classify(text)
+        done += len(texts)
+    elapsed = time.perf_counter() - start
+    print(f"{done / elapsed:,.0f} msg/s ({done} messages in {elapsed:.2f} s, corpus of {len(texts)})")
+
+
+if __name__ == "__main__":
+    main()

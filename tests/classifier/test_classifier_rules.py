@@ -1,0 +1,133 @@
+"""Rules file validation, hot reload, and the cue logic of the engine on small rule sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.classifier import Category, Classifier, ClassifierHolder, RulesError, Subtype, normalize, parse_rules
+
+BASE = """\
+threshold: 2.0
+negation: {window: 4, terms: [没有, 不是]}
+modifiers:
+  reminder: {factor: 0.2, unless: [here_now], terms: [记得, 提醒]}
+  here_now: {factor: 1.0, terms: [刚才]}
+  maybe: {factor: 0.1, scope: clause, terms: [万一]}
+  alarm: {factor: 1.0, urgent: true, categories: [security], terms: [救命]}
+categories:
+  dispute: {keywords: {吵架: 3}}
+  hazard: {keywords: {电动车: 1.5}, urgent: {着火: 5, 煤气味: 5}}
+  security: {keywords: {打架: 3}}
+  service:
+    subtypes:
+      repair: {keywords: {打不着火: 4, 坏了: 2}}
+      assistance: {keywords: {老人: 2, 买菜: 2}}
+"""
+
+
+def make(text: str = BASE) -> Classifier:
+    return Classifier(parse_rules(text, "test.yaml"))
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(RulesError) as info:
+        parse_rules(text, "test.yaml")
+    return info.value.problems
+
+
+def test_normalize_folds_width_mentions_emoji_and_buildings() -> None:
+    assert normalize("@楼栋长 ３号楼２单元 漏水了！！！😱[捂脸]") == "3栋2单元 漏水了!"
+    assert normalize("十二幢 和 5号栋") == "12栋 和 5栋"
+    assert normalize("   ") == ""
+
+
+def test_longer_phrase_hides_the_keyword_inside_it() -> None:
+    verdict = make().classify("燃气灶打不着火")
+    assert (verdict.category, verdict.subtype, verdict.urgent) == (Category.SERVICE, Subtype.REPAIR, False)
+
+
+def test_negation_in_same_clause_only() -> None:
+    c = make()
+    assert c.classify("没有闻到煤气味").category is Category.NONE
+    assert c.classify("没有人管,煤气味").category is Category.HAZARD  # comma ends the negation scope
+
+
+def test_reminder_damps_unless_here_and_now() -> None:
+    c = make()
+    assert c.classify("记得不要吵架").category is Category.NONE
+    assert c.classify("提醒一下 刚才楼下吵架").category is Category.DISPUTE
+
+
+def test_clause_scoped_cue_scales_only_what_follows() -> None:
+    c = make()
+    assert c.classify("万一着火").category is Category.NONE
+    assert c.classify("着火了 万一电动车").urgent is True
+
+
+def test_alarm_cue_makes_its_categories_urgent() -> None:
+    c = make()
+    assert c.classify("打架 救命").urgent is True
+    assert c.classify("打架").urgent is False
+
+
+def test_verdict_to_dict_shape() -> None:
+    data = make().classify("老人要买菜").to_dict()
+    assert data["category"] == "service" and data["subtype"] == "assistance"
+    assert set(data) == {"category", "subtype", "urgent", "confidence", "matched"}
+    assert 0.0 <= data["confidence"] <= 1.0 and "老人" in data["matched"]
+
+
+def test_unknown_category_and_subtype_are_reported_with_lines() -> None:
+    bad = BASE.replace("  dispute:", "  disputes:").replace("      repair:", "      plumbing:")
+    found = problems(bad)
+    assert any("test.yaml:" in p and "unknown category 'disputes'" in p for p in found)
+    assert any("unknown subtype 'plumbing'" in p for p in found)
+    assert any("missing category 'dispute'" in p for p in found)
+
+
+def test_duplicate_and_conflicting_terms() -> None:
+    dup = BASE.replace("{吵架: 3}", "{吵架: 3, 吵架: 2}")
+    assert any("duplicate key '吵架'" in p for p in problems(dup))
+    conflict = BASE.replace("{打架: 3}", "{打架: 3, 吵架: 2}")
+    assert any("conflicting term '吵架'" in p for p in problems(conflict))
+    # terms that only differ in width or building spelling are the same term after normalising
+    same = BASE.replace("{打架: 3}", "{打架: 3, 3号楼漏水: 2}").replace("{吵架: 3}", "{吵架: 3, ３栋漏水: 1}")
+    assert any("conflicting term '3号楼漏水' (normalised '3栋漏水')" in p for p in problems(same))
+
+
+@pytest.mark.parametrize("weight", ["0", "-1", "11", "abc", ".nan", "true"])
+def test_bad_weights(weight: str) -> None:
+    found = problems(BASE.replace("{吵架: 3}", f"{{吵架: {weight}}}"))
+    assert any("吵架" in p and "weight" in p for p in found)
+
+
+def test_empty_file_and_empty_sections() -> None:
+    assert problems("") == ["test.yaml: empty rules file"]
+    assert any("no keywords" in p for p in problems(BASE.replace("{吵架: 3}", "{}")))
+    assert any("non-empty list" in p for p in problems(BASE.replace("terms: [刚才]", "terms: []")))
+    assert any(
+        "unknown group 'nope'" in p for p in problems(BASE.replace("unless: [here_now]", "unless: [nope]"))
+    )
+
+
+def test_holder_reload_keeps_old_rules_when_new_file_is_bad(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(BASE, encoding="utf-8")
+    holder = ClassifierHolder(path)
+    assert holder.classify("吵架").category is Category.DISPUTE
+    path.write_text(BASE.replace("{吵架: 3}", "{吵架: 3, 噪音: 3}"), encoding="utf-8")
+    holder.reload()
+    assert holder.classify("噪音").category is Category.DISPUTE
+    before = holder.current
+    path.write_text(BASE.replace("threshold: 2.0", "threshold: -1"), encoding="utf-8")
+    with pytest.raises(RulesError):
+        holder.reload()
+    assert holder.current is before
+    assert holder.classify("噪音").category is Category.DISPUTE
+
+
+def test_missing_file_is_a_rules_error(tmp_path: Path) -> None:
+    with pytest.raises(RulesError, match="cannot read"):
+        Classifier.from_path(tmp_path / "nope.yaml")
