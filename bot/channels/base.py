@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 
@@ -21,6 +22,9 @@ class Outbound:
     mentions: tuple[str, ...] = field(default_factory=tuple)
     reply_url: str | None = None
     robot_key: str | None = None
+    priority: int = 5  # 0 = urgent; >= 8 = bulk (notices), paced away from the :00/:30 marks
+    created_at: datetime | None = None  # when the row was enqueued (a response_url lives 1 h)
+    attempts: int = 0  # attempts made before this one
 
 
 class SendError(Exception):
