@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse, Response
+import logging
 
-from bot.api import local, stats, tickets
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.exc import DataError
+
+from bot.api import audit, auth, groups, local, open311, people, stats, tickets
+from bot.api import delivery, notices
 from bot.webhooks import bridge, wecom, wecom_bot
 
 
 def include_routers(app: FastAPI) -> None:
-    for module in (wecom, wecom_bot, bridge, tickets, stats, local):
+    for module in (wecom, wecom_bot, bridge, tickets, stats, local, auth, audit, groups, people, open311, notices, delivery):
         app.include_router(module.router)
+    from bot.console import mount_console
+
+    mount_console(app)
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        """A value the database refuses (NUL bytes, out-of-range numbers) is bad input: 422, not 500."""
+        from bot.app import error_body
+
+        return JSONResponse(
+            error_body("invalid_value", "a value is out of range or not storable"), status_code=422
+        )
 
     @app.get("/healthz", tags=["health"], response_class=PlainTextResponse)
     async def healthz() -> str:
@@ -20,4 +36,13 @@ def include_routers(app: FastAPI) -> None:
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def metrics() -> Response:
+        """Prometheus metrics; the database-derived gauges are refreshed on each scrape."""
+        db = getattr(app.state, "db", None)
+        if db is not None:
+            try:
+                async with db.session() as session:
+                    await app.state.metrics.refresh(session)
+            except Exception:
+                app.state.metrics.scrape_errors.inc()
+                logging.getLogger(__name__).exception("metrics refresh failed")
         return Response(app.state.metrics.render(), media_type="text/plain; version=0.0.4")

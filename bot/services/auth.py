@@ -90,7 +90,7 @@ def make_session(settings: Settings, *, token_id: int, now: float | None = None)
     config = console_config(settings)
     session = Session(
         token_id=token_id,
-        expires_at=int((now or time.time()) + config.session_hours * 3600),
+        expires_at=int((time.time() if now is None else now) + config.session_hours * 3600),
         nonce=secrets.token_urlsafe(16),
     )
     payload = _b64(json.dumps({"t": token_id, "exp": session.expires_at, "n": session.nonce}).encode())
@@ -111,7 +111,7 @@ def read_session(settings: Settings, value: str | None, *, now: float | None = N
         session = Session(token_id=int(data["t"]), expires_at=int(data["exp"]), nonce=str(data["n"]))
     except (ValueError, KeyError, TypeError):
         return None
-    if session.expires_at < (now or time.time()):
+    if session.expires_at < (time.time() if now is None else now):
         return None
     return session
 
@@ -142,7 +142,7 @@ class LoginLimiter:
 
     def retry_after(self, keys: list[str], *, now: float | None = None) -> int:
         """Seconds to wait before another attempt is allowed for any of ``keys`` (0: allowed)."""
-        now = now or time.monotonic()
+        now = time.monotonic() if now is None else now
         wait = 0.0
         for key in keys:
             hits = self._prune(key, now)
@@ -155,7 +155,7 @@ class LoginLimiter:
 
     def hit(self, keys: list[str], *, now: float | None = None) -> None:
         """Count one attempt against every key."""
-        now = now or time.monotonic()
+        now = time.monotonic() if now is None else now
         for key in keys:
             self._prune(key, now).append(now)
 
