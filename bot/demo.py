@@ -108,6 +108,7 @@ async def seed_demo(*, settings: Settings, groups: int = 800) -> DemoInfo:
     parsed = roster.parse([("demo-groups.csv", groups_csv), ("demo-people.csv", people_csv)])
     db = Database(settings.database.url)
     token_file = Path(settings.server.data_dir) / "demo-admin-token"
+    token_file.parent.mkdir(parents=True, exist_ok=True)
     try:
         async with db.unit_of_work() as session:
             await roster.apply(session=session, roster=parsed)

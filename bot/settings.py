@@ -111,8 +111,8 @@ class BridgeSettings(BaseModel):
 
 class InboxSettings(BaseModel):
     poll_interval_s: float = 0.2
-    batch_size: int = 50
-    lease_s: float = 60.0
+    batch_size: int = 20
+    lease_s: float = 10.0
     max_attempts: int = 5
 
 

@@ -92,14 +92,24 @@ class InboxWorker:
             ids = await inbox.claim(
                 session=session, worker_id=self.worker_id, limit=cfg.batch_size, lease_s=cfg.lease_s
             )
+        claimed_at = asyncio.get_running_loop().time()
         for inbox_id in ids:
+            if asyncio.get_running_loop().time() - claimed_at > cfg.lease_s / 2:
+                break  # our lease is running out: leave the rest to the next claim
             await self.process(inbox_id)
         return len(ids)
 
     async def process(self, inbox_id: int) -> None:
         try:
             async with self.db.unit_of_work() as session:
-                row = await session.get(InboxMessage, inbox_id)
+                # Lock the row (PostgreSQL): a second worker whose lease overlapped waits here and
+                # then sees "done". SQLite serialises writers with BEGIN IMMEDIATE already.
+                row = await session.scalar(
+                    select(InboxMessage)
+                    .where(InboxMessage.id == inbox_id)
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
+                )
                 if row is None or row.status != InboxStatus.PENDING.value:
                     return
                 msg = inbox.to_message(row)

@@ -23,7 +23,7 @@ app.add_typer(roster_app, name="roster")
 app.add_typer(token_app, name="token")
 app.command("simulate")(simulate_command)
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def setup_logging(level: str = "INFO") -> None:

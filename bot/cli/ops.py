@@ -16,7 +16,7 @@ from bot.settings import get_settings
 from models.auth import TokenRole
 from models.registry import Grid
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 async def create_token_command(*, role: str, name: str, grid: str | None, person: str | None) -> str:

@@ -1,0 +1,5 @@
+"""``python -m bot`` is ``weigrid``."""
+
+from bot.cli import main
+
+main()

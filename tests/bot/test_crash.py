@@ -1,0 +1,143 @@
+"""kill -9 right after the acks, then restart: every acknowledged message is processed, none twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.db import Database
+from bot.demo import group_id, seed_demo
+from bot.settings import Settings
+from bot.simulator import bridge_request
+from models.inbox import InboxMessage
+from models.ticket import Ticket
+from tests.conftest import ROOT, TEST_SECRETS
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEIGRID_")}
+    env.update(
+        {
+            "WEIGRID_MODE": "local",
+            "WEIGRID_DATABASE__URL": settings.database.url,
+            "WEIGRID_SERVER__DATA_DIR": str(settings.server.data_dir),
+            "WEIGRID_WECOM__CORP_ID": settings.wecom.corp_id,
+            "WEIGRID_INBOX__POLL_INTERVAL_S": "0.05",
+        }
+    )
+    for section, values in TEST_SECRETS.items():
+        for key, value in values.items():
+            env[f"WEIGRID_{section.upper()}__{key.upper()}"] = value
+    return env
+
+
+def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-migrate"],
+        cwd=ROOT,
+        env=server_env(settings),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
+
+
+async def counts(db: Database) -> dict[str, int]:
+    async with db.session() as s:
+        rows = await s.execute(select(InboxMessage.status, func.count()).group_by(InboxMessage.status))
+        by_status = {k: int(v) for k, v in rows.all()}
+        tickets = int(await s.scalar(select(func.count()).select_from(Ticket)) or 0)
+    return {
+        "received": sum(by_status.values()),
+        "done": by_status.get("done", 0),
+        "pending": by_status.get("pending", 0),
+        "tickets": tickets,
+    }
+
+
+async def test_kill_9_after_acks_then_restart_processes_everything_once(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    groups = 60
+    await seed_demo(settings=settings, groups=groups)
+    texts = [
+        "{n}栋楼道里有人拉飞线给电动车充电",
+        "收到",
+        "{n}单元门口的垃圾好几天没人清理了，臭得很",
+        "谢谢楼栋长",
+    ]
+    messages: list[Any] = []
+    for i in range(240):
+        text = texts[i % len(texts)].format(n=i)
+        messages.append(
+            bridge_request(
+                settings, group_id=group_id(i % groups), sender=f"wxid_{i}", text=text, msg_id=f"crash-{i}"
+            )
+        )
+    reports = sum(1 for i in range(240) if i % 4 in (0, 2))
+
+    port = free_port()
+    log = tmp_path / "server.log"
+    proc = start_server(settings, port, log)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            sem = asyncio.Semaphore(20)
+
+            async def post(req: Any) -> int:
+                async with sem:
+                    resp = await client.post(req.path, headers=req.headers, content=req.content)
+                    return resp.status_code
+
+            statuses = await asyncio.gather(*(post(m) for m in messages))
+        assert set(statuses) == {200}
+    finally:
+        proc.send_signal(signal.SIGKILL)  # no shutdown hooks, no lease release
+        proc.wait(timeout=10)
+
+    after_kill = await counts(db)
+    print("after kill:", after_kill)
+    assert after_kill["received"] == len(messages)  # every ack was backed by a committed row
+
+    proc = start_server(settings, free_port(), log)
+    try:
+        deadline = time.monotonic() + 30  # leases of the killed process run out after inbox.lease_s (10 s)
+        while time.monotonic() < deadline:
+            now = await counts(db)
+            if now["done"] == now["received"] and now["pending"] == 0:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    final = await counts(db)
+    assert final["received"] == len(messages)
+    assert final["done"] == final["received"], (after_kill, final, log.read_text()[-3000:])
+    assert final["pending"] == 0
+    assert final["tickets"] == reports  # exactly one ticket per report: none lost, none doubled
