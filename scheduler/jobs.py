@@ -12,7 +12,10 @@ from typing import Any
 from bot.settings import Settings
 
 # (job id, "module:function", trigger, trigger arguments)
-JOBS: list[tuple[str, str, str, dict[str, Any]]] = []
+JOBS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("ticket_sla", "scheduler.ticket:sla_job", "interval", {"seconds": 30}),
+    ("ticket_feedback", "scheduler.ticket:feedback_job", "interval", {"minutes": 10}),
+]
 
 
 def register_jobs(sched: Any, settings: Settings) -> None:
