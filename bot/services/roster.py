@@ -5,7 +5,9 @@ The kind of a file is known from its header:
 * groups: ``group_id,name,channel,community,grid,building,leader_id,grid_member_id,robot_key`` (+ optional ``tags``,
   ``;``-separated);
 * people: ``person_id,name,role,grid,team,phone,group_id`` (+ optional ``accounts`` as ``channel:user_id;...``,
-  and ``on_duty``).
+  and ``on_duty``);
+* teams: ``team,name,lead_id`` (the team's code or Chinese name, its display name, its lead's person_id);
+  members come from the people file's ``team`` column.
 
 An import is all-or-nothing: every file is parsed and checked first, errors are reported as
 ``file:line: message``, and nothing is written unless there are none. Rows are upserts, so importing
@@ -38,6 +40,7 @@ GROUP_COLUMNS = (
     "robot_key",
 )
 PEOPLE_COLUMNS = ("person_id", "name", "role", "grid", "team", "phone", "group_id")
+TEAM_COLUMNS = ("team", "name", "lead_id")
 
 #: The five volunteer teams of the seed (组团式服务), by code.
 TEAMS = {
@@ -88,9 +91,18 @@ class PersonRow:
 
 
 @dataclass
+class TeamRow:
+    line: str
+    code: str
+    name: str
+    lead_id: str | None
+
+
+@dataclass
 class Roster:
     groups: list[GroupRow] = field(default_factory=list)
     people: list[PersonRow] = field(default_factory=list)
+    teams: list[TeamRow] = field(default_factory=list)
 
 
 @dataclass
@@ -100,6 +112,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     released: int = 0
+    teams: int = 0
 
 
 def decode(name: str, data: bytes) -> str:
@@ -148,10 +161,12 @@ def parse(sources: Iterable[tuple[str, bytes]]) -> Roster:
             _parse_groups(name, header, table[1:], roster, errors)
         elif all(c in header for c in PEOPLE_COLUMNS):
             _parse_people(name, header, table[1:], roster, errors)
+        elif all(c in header for c in TEAM_COLUMNS):
+            _parse_teams(name, header, table[1:], roster, errors)
         else:
             errors.append(
                 f"{name}:1: unknown header; expected groups ({','.join(GROUP_COLUMNS)}) "
-                f"or people ({','.join(PEOPLE_COLUMNS)})"
+                f"or people ({','.join(PEOPLE_COLUMNS)}) or teams ({','.join(TEAM_COLUMNS)})"
             )
     _cross_check(roster, errors)
     if errors:
@@ -251,6 +266,25 @@ def _parse_people(
                 accounts=accounts,
                 on_duty=c.get("on_duty", "").lower() in ("1", "true", "yes", "是", "y"),
             )
+        )
+
+
+def _parse_teams(
+    name: str, header: list[str], rows: list[list[str]], roster: Roster, errors: list[str]
+) -> None:
+    for i, raw in enumerate(rows, start=2):
+        if not any(raw):
+            continue
+        c = _cells(header, raw)
+        where = f"{name}:{i}"
+        code = _TEAM_BY_NAME.get(c["team"], c["team"])
+        if code not in TEAMS:
+            errors.append(
+                f"{where}: team {c['team']!r} is not one of {', '.join(TEAMS)} (or their Chinese names)"
+            )
+            continue
+        roster.teams.append(
+            TeamRow(line=where, code=code, name=c["name"] or TEAMS[code], lead_id=c["lead_id"] or None)
         )
 
 
@@ -360,6 +394,19 @@ async def apply(
         report.people += 1
         if progress:
             progress(1)
+    await session.flush()
+    for trow in roster.teams:
+        if trow.lead_id and trow.lead_id not in existing:
+            errors.append(
+                f"{trow.line}: unknown lead_id {trow.lead_id!r} (import the people first or together)"
+            )
+            continue
+        team = await session.get(Team, trow.code)
+        if team is None:
+            team = Team(code=trow.code)
+            session.add(team)
+        team.name, team.lead_id = trow.name, trow.lead_id
+        report.teams += 1
     if errors:
         raise RosterError(errors)
     await session.flush()
