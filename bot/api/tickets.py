@@ -379,7 +379,7 @@ async def transition(
         request,
         session,
         principal,
-        action=f"ticket.{body.action}",
+        action=f"ticket.{ACTION_ALIASES.get(body.action.strip(), body.action.strip())}",
         target=f"ticket:{number}",
         before=before,
         after={

@@ -113,7 +113,7 @@ async def ticket_act(
         request,
         session,
         principal,
-        action=f"ticket.{action}",
+        action=f"ticket.{ticket_api.ACTION_ALIASES.get(action, action)}",
         target=f"ticket:{number}",
         before=before,
         after={"status": ticket.status, "assignee_id": ticket.assignee_id, "note": note, "target": target},

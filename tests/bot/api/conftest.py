@@ -43,6 +43,21 @@ async def report(
     return found[0]
 
 
+async def say(app: Any, client: httpx.AsyncClient, settings: Settings, *, group: str, text: str) -> None:
+    """Post a signed bridge message and wait until the inbox has processed it."""
+    from models.inbox import InboxMessage
+
+    req = bridge_request(settings, group_id=group, sender="wxid_res", text=text)
+    assert (await client.post(req.path, headers=req.headers, content=req.content)).status_code == 200
+
+    async def processed() -> bool:
+        async with app.state.db.session() as s:
+            row = await s.scalar(select(InboxMessage).where(InboxMessage.text == text))
+        return row is not None and row.status != "pending"
+
+    await eventually(processed)
+
+
 async def console_login(client: httpx.AsyncClient, token: str) -> str:
     """Sign in through the console form; returns the page's CSRF token."""
     response = await client.post("/console/login", data={"token": token})
