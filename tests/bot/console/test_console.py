@@ -63,7 +63,7 @@ async def test_urgent_ticket_accept_and_resolve_from_the_console(
 
 
 async def test_notice_to_one_grid_then_all_with_progress(app: Any, client: httpx.AsyncClient) -> None:
-    reg, token = await setup(app)
+    _, token = await setup(app)
     csrf = await console_login(client, token)
     page = await client.get("/console/notices")
     grid_ids = re.findall(r'<option value="(\d+)">平安路社区·网格', page.text)
@@ -114,7 +114,7 @@ async def test_viewer_sees_no_buttons_and_cannot_post(
 
 
 async def test_groups_roster_outages_and_care_pages(app: Any, client: httpx.AsyncClient) -> None:
-    reg, token = await setup(app)
+    _, token = await setup(app)
     csrf = await console_login(client, token)
     groups = await client.get("/console/groups", params={"q": "2栋"})
     assert "g1@chatroom" in groups.text
