@@ -60,7 +60,7 @@ def simulate_command(
             items = _replies(client, settings, target, latest)
             for item in items:
                 out.print(f"[bold cyan]bot →[/] {item['body']}")
-                latest = max(latest, item["id"])
+                latest = max(latest, int(str(item["id"])))
                 seen += 1
             if seen and not items:
                 break
