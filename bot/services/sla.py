@@ -64,6 +64,8 @@ class BusinessHours(BaseModel):
     def add(self, start: datetime, minutes: float) -> datetime:
         """The moment ``minutes`` of business time after ``start`` (returned in UTC)."""
         remaining = timedelta(minutes=max(minutes, 0.0))
+        if not remaining:
+            return start
         cursor = start.astimezone(self.tz)
         for _ in range(_MAX_DAYS):
             day = cursor.date()

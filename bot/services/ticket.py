@@ -55,7 +55,13 @@ _FLAT_PATTERNS = (
     re.compile(r"(?<!\d)()(\d{3,4})(?:室|房|号房|户)"),
     re.compile(r"(?:楼上|楼下|隔壁|对门|对面)(?:的)?()(\d{3,4})(?!\d)"),
     re.compile(r"栋()(\d{3,4})(?!\d)"),
+    # a bare room-like number (floor + room 01-30), not an amount, a year or an emergency number
+    re.compile(
+        r"(?<![\d.])()([1-9]\d?(?:0[1-9]|[12]\d|30))(?![\d.])"
+        r"(?!\s*(?:元|块|米|斤|年|月|日|号楼|栋|路|次|分|秒|天|个|人|平|克|度|%|万|千|百|kg|km|w))"
+    ),
 )
+_NOT_FLATS = frozenset({"110", "119", "120", "122"})
 
 
 def extract_flat(text: str) -> str | None:
@@ -63,7 +69,7 @@ def extract_flat(text: str) -> str | None:
     norm = normalize(text).replace("－", "-").replace("—", "-")
     for pattern in _FLAT_PATTERNS:
         match = pattern.search(norm)
-        if match:
+        if match and match.group(2) not in _NOT_FLATS:
             unit, room = match.group(1), match.group(2)
             return f"{unit}-{room}" if unit else room
     return None
