@@ -221,7 +221,8 @@ class OutboxWorker:
         while not stop.is_set():
             room = cfg.concurrency - len(inflight)
             claimed = 0
-            if room > 0:
+            # Claim in chunks (one transaction per chunk), not one row each time a send finishes.
+            if room > 0 and (not inflight or room >= max(1, cfg.concurrency // 2)):
                 try:
                     rows = await self.claim(limit=min(room, cfg.batch_size))
                 except Exception:
@@ -232,7 +233,7 @@ class OutboxWorker:
                     task = asyncio.create_task(self._deliver_safely(row))
                     inflight.add(task)
                     task.add_done_callback(inflight.discard)
-            if claimed and len(inflight) < cfg.concurrency:
+            if claimed and cfg.concurrency - len(inflight) >= max(1, cfg.concurrency // 2):
                 continue  # there may be more due rows
             if inflight:
                 await asyncio.wait(
@@ -289,7 +290,7 @@ class OutboxWorker:
                 found = await session.execute(
                     select(Group.group_id, Group.channel, Group.robot_key).where(Group.group_id.in_(keys))
                 )
-                for gid, channel, robot_key in found.tuples().all():
+                for gid, channel, robot_key in found.all():
                     self._groups[gid] = (channel, robot_key)
         return rows
 

@@ -13,6 +13,8 @@ from bot.settings import Settings
 
 # (job id, "module:function", trigger, trigger arguments)
 JOBS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("notice_tick", "scheduler.notice:tick", "interval", {"seconds": 5}),
+    ("care_tick", "scheduler.care:tick", "interval", {"minutes": 5}),
     ("ticket_sla", "scheduler.ticket:sla_job", "interval", {"seconds": 30}),
     ("ticket_feedback", "scheduler.ticket:feedback_job", "interval", {"minutes": 10}),
 ]

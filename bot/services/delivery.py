@@ -61,7 +61,7 @@ async def outbox_status(*, session: AsyncSession) -> dict[str, Any]:
     )
     by_status: dict[str, int] = {s.value: 0 for s in OutboxStatus}
     by_channel: dict[str, dict[str, int]] = {}
-    for channel, status, count in rows.tuples().all():
+    for channel, status, count in rows.all():
         by_status[status] = by_status.get(status, 0) + int(count)
         by_channel.setdefault(channel, {})[status] = int(count)
     oldest = await session.scalar(

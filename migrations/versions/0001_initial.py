@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:31:03.467995
+Create Date: 2026-11-28 12:42:19.192285
 """
 
 from collections.abc import Sequence
@@ -38,6 +38,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
         batch_op.create_index("ix_audit_log_target", ["target"], unique=False)
+
+    op.create_table(
+        "care_households",
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("group_id", sa.String(length=128), nullable=True),
+        sa.Column("birth_date", sa.Date(), nullable=True),
+        sa.Column("address", sa.String(length=200), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_care_households")),
+    )
+    with op.batch_alter_table("care_households", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_care_households_group_id"), ["group_id"], unique=False)
+
+    op.create_table(
+        "care_visits",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("household_code", sa.String(length=32), nullable=False),
+        sa.Column("volunteer_id", sa.String(length=64), nullable=False),
+        sa.Column("team", sa.String(length=32), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("source_msg", sa.String(length=200), nullable=True),
+        sa.Column("done_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_care_visits")),
+        sa.UniqueConstraint("source_msg", name=op.f("uq_care_visits_source_msg")),
+    )
+    with op.batch_alter_table("care_visits", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_care_visits_done_at"), ["done_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_care_visits_household_code"), ["household_code"], unique=False)
+        batch_op.create_index(batch_op.f("ix_care_visits_volunteer_id"), ["volunteer_id"], unique=False)
 
     op.create_table(
         "communities",
@@ -102,6 +135,59 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_leases")),
     )
     op.create_table(
+        "notice_schedules",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("msgtype", sa.String(length=16), nullable=False),
+        sa.Column("target", sa.JSON(), nullable=False),
+        sa.Column("cron", sa.String(length=100), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("urgent", sa.Boolean(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("author_id", sa.String(length=128), nullable=False),
+        sa.Column("next_run_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_run_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_schedules")),
+        sa.UniqueConstraint("name", name=op.f("uq_notice_schedules_name")),
+    )
+    with op.batch_alter_table("notice_schedules", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notice_schedules_next_run_at"), ["next_run_at"], unique=False)
+
+    op.create_table(
+        "notices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("msgtype", sa.String(length=16), nullable=False),
+        sa.Column("target", sa.JSON(), nullable=False),
+        sa.Column("urgent", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("send_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("due_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("author_id", sa.String(length=128), nullable=False),
+        sa.Column("approved_by", sa.String(length=128), nullable=True),
+        sa.Column("approved_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("schedule_id", sa.Integer(), nullable=True),
+        sa.Column("run_key", sa.String(length=100), nullable=True),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("fanned_out_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_by", sa.String(length=128), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notices")),
+        sa.UniqueConstraint("run_key", name=op.f("uq_notices_run_key")),
+    )
+    with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.create_index("ix_notices_due", ["status", "due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notices_schedule_id"), ["schedule_id"], unique=False)
+
+    op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("dedupe_key", sa.String(length=200), nullable=False),
@@ -141,6 +227,29 @@ def upgrade() -> None:
         sa.Column("lead_id", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_teams")),
     )
+    op.create_table(
+        "care_pairings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("volunteer_id", sa.String(length=64), nullable=False),
+        sa.Column("household_code", sa.String(length=32), nullable=False),
+        sa.Column("cadences", sa.JSON(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["household_code"],
+            ["care_households.code"],
+            name=op.f("fk_care_pairings_household_code_care_households"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_care_pairings")),
+        sa.UniqueConstraint(
+            "volunteer_id", "household_code", name=op.f("uq_care_pairings_volunteer_id_household_code")
+        ),
+    )
+    with op.batch_alter_table("care_pairings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_care_pairings_household_code"), ["household_code"], unique=False)
+        batch_op.create_index(batch_op.f("ix_care_pairings_volunteer_id"), ["volunteer_id"], unique=False)
+
     op.create_table(
         "grids",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -203,6 +312,30 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("buildings", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_buildings_grid_id"), ["grid_id"], unique=False)
+
+    op.create_table(
+        "care_dues",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pairing_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("period", sa.String(length=16), nullable=False),
+        sa.Column("remind_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reminded_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("done_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reported_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["pairing_id"],
+            ["care_pairings.id"],
+            name=op.f("fk_care_dues_pairing_id_care_pairings"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_care_dues")),
+        sa.UniqueConstraint("pairing_id", "kind", "period", name=op.f("uq_care_dues_pairing_id_kind_period")),
+    )
+    with op.batch_alter_table("care_dues", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_care_dues_due_at"), ["due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_care_dues_pairing_id"), ["pairing_id"], unique=False)
 
     op.create_table(
         "people",
@@ -435,6 +568,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_people_grid_id"))
 
     op.drop_table("people")
+    with op.batch_alter_table("care_dues", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_care_dues_pairing_id"))
+        batch_op.drop_index(batch_op.f("ix_care_dues_due_at"))
+
+    op.drop_table("care_dues")
     with op.batch_alter_table("buildings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_buildings_grid_id"))
 
@@ -448,6 +586,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_grids_community_id"))
 
     op.drop_table("grids")
+    with op.batch_alter_table("care_pairings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_care_pairings_volunteer_id"))
+        batch_op.drop_index(batch_op.f("ix_care_pairings_household_code"))
+
+    op.drop_table("care_pairings")
     op.drop_table("teams")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_ticket_id"))
@@ -456,6 +599,15 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_due")
 
     op.drop_table("outbox")
+    with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notices_schedule_id"))
+        batch_op.drop_index("ix_notices_due")
+
+    op.drop_table("notices")
+    with op.batch_alter_table("notice_schedules", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notice_schedules_next_run_at"))
+
+    op.drop_table("notice_schedules")
     op.drop_table("leases")
     with op.batch_alter_table("inhibitions", schema=None) as batch_op:
         batch_op.drop_index("ix_inhibitions_window")
@@ -468,6 +620,16 @@ def downgrade() -> None:
 
     op.drop_table("inbox")
     op.drop_table("communities")
+    with op.batch_alter_table("care_visits", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_care_visits_volunteer_id"))
+        batch_op.drop_index(batch_op.f("ix_care_visits_household_code"))
+        batch_op.drop_index(batch_op.f("ix_care_visits_done_at"))
+
+    op.drop_table("care_visits")
+    with op.batch_alter_table("care_households", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_care_households_group_id"))
+
+    op.drop_table("care_households")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_log_target")
         batch_op.drop_index(batch_op.f("ix_audit_log_at"))

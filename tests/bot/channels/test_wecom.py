@@ -94,7 +94,9 @@ async def test_read_timeout_after_sending_is_ambiguous() -> None:
 
 
 async def test_long_texts_are_split_on_sentence_boundaries() -> None:
-    body = "".join(f"第{n}条：请各位居民注意用电安全，不要在楼道里给电动车充电。" for n in range(60))  # ~4.6 KB
+    body = "".join(
+        f"第{n}条：请各位居民注意用电安全，不要在楼道里给电动车充电。" for n in range(60)
+    )  # ~4.6 KB
     async with running_fake_wecom() as fake:
         a = adapter(fake.url, secret="split-1")
         await a.send(item("gm1", body=body))

@@ -1,0 +1,467 @@
+"""Notices: create, approve, cancel, fan out to groups, progress and receipts.
+
+* Targets: all groups, or those in given communities, grids, buildings, chat ids or tags (any match).
+* Approval (``notices.require_approval``): the notice waits as a draft until a second admin, not the
+  author, approves it.
+* Quiet hours (default 22:00–07:00 in ``settings.timezone``): a non-urgent notice due in them waits
+  until they end; urgent notices go at once.
+* Templates: ``{building}``, ``{grid_member}``, ``{group_name}``, ``{community}``, ``{grid}`` are filled
+  per group when fanning out.
+* Fan-out is one bulk insert of one outbox row per group, keyed ``notice:<id>:group:<gid>``, so doing
+  it twice adds nothing. The outbox rows are the receipts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+from pydantic import BaseModel, Field
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.dialect import insert_ignore
+from bot.services.outbox import BULK, URGENT, resolve_channel
+from bot.settings import Settings
+from models.base import utcnow
+from models.notice import Notice, NoticeCreate, NoticeSchedule, NoticeStatus, NoticeTarget
+from models.outbox import OutboxMessage, OutboxStatus, TargetKind
+from models.registry import Building, Community, Grid, Group, Person, Role
+
+logger = logging.getLogger(__name__)
+
+FIELDS = ("building", "grid_member", "group_name", "community", "grid")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class QuietHours(BaseModel):
+    start: time = time(22, 0)
+    end: time = time(7, 0)
+
+
+class NoticeConfig(BaseModel):
+    """The ``notices:`` section of config.yaml."""
+
+    require_approval: bool = False
+    quiet_hours: QuietHours | None = Field(default_factory=QuietHours)
+    tick_s: float = Field(default=5.0, gt=0)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NoticeConfig:
+        return cls.model_validate(settings.notices or {})
+
+
+class NoticeError(Exception):
+    """A refused notice operation; ``status`` is the HTTP status the API answers with."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+# -- time -----------------------------------------------------------------------------------------
+def in_quiet_hours(cfg: NoticeConfig, when: datetime, tz: ZoneInfo) -> bool:
+    if cfg.quiet_hours is None:
+        return False
+    t = when.astimezone(tz).time()
+    start, end = cfg.quiet_hours.start, cfg.quiet_hours.end
+    return (start <= t or t < end) if start > end else (start <= t < end)
+
+
+def quiet_end(cfg: NoticeConfig, when: datetime, tz: ZoneInfo) -> datetime:
+    """The end of the quiet hours that ``when`` falls in."""
+    assert cfg.quiet_hours is not None
+    local = when.astimezone(tz)
+    end = local.replace(
+        hour=cfg.quiet_hours.end.hour, minute=cfg.quiet_hours.end.minute, second=0, microsecond=0
+    )
+    if end <= local:
+        end += timedelta(days=1)
+    return end
+
+
+def due_time(
+    cfg: NoticeConfig, settings: Settings, *, send_at: datetime | None, urgent: bool, now: datetime
+) -> datetime:
+    """When a notice fans out: ``send_at`` (or now), moved past quiet hours unless urgent."""
+    when = max(send_at or now, now)
+    tz = ZoneInfo(settings.timezone)
+    if not urgent and in_quiet_hours(cfg, when, tz):
+        return quiet_end(cfg, when, tz)
+    return when
+
+
+def next_slot(cron: str, tz: str, after: datetime) -> datetime:
+    """The first cron slot strictly after ``after`` (cron read in ``tz``)."""
+    nxt = croniter(cron, after.astimezone(ZoneInfo(tz))).get_next(datetime)
+    return nxt.astimezone(ZoneInfo("UTC"))
+
+
+# -- templates ------------------------------------------------------------------------------------
+def check_template(body: str) -> None:
+    unknown = sorted({m for m in _PLACEHOLDER.findall(body) if m not in FIELDS})
+    if unknown:
+        raise NoticeError(
+            422, "unknown_field", f"unknown template field(s) {', '.join(unknown)}; use {', '.join(FIELDS)}"
+        )
+
+
+def render(body: str, fields: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: fields.get(m.group(1), m.group(0)), body)
+
+
+def notice_text(title: str, body: str) -> str:
+    return f"【{title}】\n{body}" if title else body
+
+
+# -- targets --------------------------------------------------------------------------------------
+def _by_name_or_id(column_id: Any, column_name: Any, values: list[str | int]) -> Any:
+    ids = [int(v) for v in values if isinstance(v, int) or (isinstance(v, str) and v.isdigit())]
+    names = [str(v) for v in values]
+    return or_(column_id.in_(ids), column_name.in_(names))
+
+
+async def resolve_groups(*, session: AsyncSession, target: NoticeTarget) -> list[dict[str, Any]]:
+    """The registered groups a target selects, with the fields templates may use."""
+    query = (
+        select(Group, Building.name, Grid.id, Grid.name, Community.name)
+        .outerjoin(Building, Group.building_id == Building.id)
+        .outerjoin(Grid, Building.grid_id == Grid.id)
+        .outerjoin(Community, Grid.community_id == Community.id)
+        .where(Group.registered.is_(True))
+        .order_by(Group.group_id)
+    )
+    rows = (await session.execute(query)).all()
+    members = {
+        p.grid_id: p
+        for p in (
+            await session.scalars(
+                select(Person).where(Person.role == Role.GRID_MEMBER.value).order_by(Person.person_id.desc())
+            )
+        )
+    }
+    names = {p.person_id: p.name for p in members.values()}
+    if any(g.grid_member_id and g.grid_member_id not in names for g, *_ in rows):
+        ids = {g.grid_member_id for g, *_ in rows if g.grid_member_id}
+        names.update(
+            {
+                p.person_id: p.name
+                for p in await session.scalars(select(Person).where(Person.person_id.in_(ids)))
+            }
+        )
+    tags, groups = set(target.tags), set(target.groups)
+
+    def matches(
+        group: Group, building: str | None, grid_id: int | None, grid: str | None, community: str | None
+    ) -> bool:
+        if target.all or group.group_id in groups or tags.intersection(group.tags or []):
+            return True
+        for values, ident, name in (
+            (target.communities, None, community),
+            (target.grids, grid_id, grid),
+            (target.buildings, group.building_id, building),
+        ):
+            if values and any((isinstance(v, int) and v == ident) or str(v) == name for v in values):
+                return True
+        return False
+
+    out = []
+    for group, building, grid_id, grid, community in rows:
+        if not matches(group, building, grid_id, grid, community):
+            continue
+        member = names.get(group.grid_member_id or "") or (
+            members[grid_id].name if grid_id in members else ""
+        )
+        out.append(
+            {
+                "group": group,
+                "fields": {
+                    "building": building or "",
+                    "grid_member": member,
+                    "group_name": group.name,
+                    "community": community or "",
+                    "grid": grid or "",
+                },
+            }
+        )
+    return out
+
+
+# -- lifecycle ------------------------------------------------------------------------------------
+async def create_notice(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    data: NoticeCreate,
+    author_id: str,
+    now: datetime | None = None,
+) -> Notice:
+    """Create a notice (or, with ``cron``, a recurring schedule and its template notice).
+
+    A notice due now (and not waiting for approval or quiet hours) is fanned out at once.
+    """
+    now = now or utcnow()
+    cfg = NoticeConfig.from_settings(settings)
+    if data.target.is_empty():
+        raise NoticeError(
+            422,
+            "empty_target",
+            "target selects nothing: give all, communities, grids, buildings, groups or tags",
+        )
+    check_template(data.body)
+    if data.send_at is not None and data.send_at.tzinfo is None:
+        raise NoticeError(422, "naive_datetime", "send_at needs a UTC offset, e.g. 2026-12-01T09:00:00+08:00")
+    if data.cron is not None and not croniter.is_valid(data.cron):
+        raise NoticeError(422, "bad_cron", f"not a valid 5-field cron expression: {data.cron!r}")
+    if data.cron is not None and data.send_at is not None:
+        raise NoticeError(422, "send_at_and_cron", "give either send_at or cron, not both")
+    if not (await resolve_groups(session=session, target=data.target)):
+        raise NoticeError(422, "no_groups", "the target matches no registered group")
+    notice = Notice(
+        title=data.title,
+        body=data.body,
+        msgtype=data.msgtype,
+        target=data.target.model_dump(),
+        urgent=data.urgent,
+        send_at=data.send_at,
+        author_id=author_id,
+        created_at=now,
+    )
+    if data.cron is not None:
+        schedule = NoticeSchedule(
+            name=f"api-{now:%Y%m%d%H%M%S%f}",
+            title=data.title,
+            body=data.body,
+            msgtype=data.msgtype,
+            target=data.target.model_dump(),
+            cron=data.cron,
+            timezone=settings.timezone,
+            urgent=data.urgent,
+            enabled=not cfg.require_approval,
+            source="api",
+            author_id=author_id,
+            next_run_at=next_slot(data.cron, settings.timezone, now),
+            created_at=now,
+        )
+        session.add(schedule)
+        await session.flush()
+        notice.schedule_id = schedule.id
+        notice.status = (
+            NoticeStatus.PENDING_APPROVAL.value if cfg.require_approval else NoticeStatus.RECURRING.value
+        )
+        session.add(notice)
+        await session.flush()
+        return notice
+    if cfg.require_approval:
+        notice.status = NoticeStatus.PENDING_APPROVAL.value
+    else:
+        notice.status = NoticeStatus.SCHEDULED.value
+        notice.due_at = due_time(cfg, settings, send_at=data.send_at, urgent=data.urgent, now=now)
+    session.add(notice)
+    await session.flush()
+    if notice.status == NoticeStatus.SCHEDULED.value and notice.due_at is not None and notice.due_at <= now:
+        await fan_out(session=session, settings=settings, notice=notice, now=now)
+    return notice
+
+
+async def get_notice(*, session: AsyncSession, notice_id: int) -> Notice:
+    notice = await session.get(Notice, notice_id)
+    if notice is None:
+        raise NoticeError(404, "not_found", f"no notice {notice_id}")
+    return notice
+
+
+async def approve(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    notice_id: int,
+    approver_id: str,
+    now: datetime | None = None,
+) -> Notice:
+    """A second admin approves a draft; it is then scheduled (or sent, if due)."""
+    now = now or utcnow()
+    notice = await get_notice(session=session, notice_id=notice_id)
+    if notice.status != NoticeStatus.PENDING_APPROVAL.value:
+        raise NoticeError(
+            409, "not_pending", f"notice {notice_id} is {notice.status}, not waiting for approval"
+        )
+    if approver_id == notice.author_id:
+        raise NoticeError(
+            403, "same_author", "the author cannot approve their own notice; another admin must"
+        )
+    notice.approved_by, notice.approved_at = approver_id, now
+    if notice.schedule_id is not None:
+        schedule = await session.get(NoticeSchedule, notice.schedule_id)
+        if schedule is not None:
+            schedule.enabled = True
+            schedule.next_run_at = next_slot(schedule.cron, schedule.timezone, now)
+        notice.status = NoticeStatus.RECURRING.value
+        return notice
+    cfg = NoticeConfig.from_settings(settings)
+    notice.status = NoticeStatus.SCHEDULED.value
+    notice.due_at = due_time(cfg, settings, send_at=notice.send_at, urgent=notice.urgent, now=now)
+    if notice.due_at <= now:
+        await fan_out(session=session, settings=settings, notice=notice, now=now)
+    return notice
+
+
+async def cancel(
+    *, session: AsyncSession, notice_id: int, actor_id: str, now: datetime | None = None
+) -> Notice:
+    """Stop a notice: its unsent rows are cancelled (rows already sent stay sent); a schedule stops."""
+    now = now or utcnow()
+    notice = await get_notice(session=session, notice_id=notice_id)
+    if notice.status in (NoticeStatus.DONE.value, NoticeStatus.CANCELLED.value):
+        raise NoticeError(409, "finished", f"notice {notice_id} is already {notice.status}")
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.notice_id == notice.id, OutboxMessage.status == OutboxStatus.PENDING.value)
+        .values(status=OutboxStatus.CANCELLED.value, last_error=f"cancelled by {actor_id}")
+    )
+    if notice.schedule_id is not None and notice.status in (
+        NoticeStatus.RECURRING.value,
+        NoticeStatus.PENDING_APPROVAL.value,
+    ):
+        await session.execute(
+            update(NoticeSchedule).where(NoticeSchedule.id == notice.schedule_id).values(enabled=False)
+        )
+    notice.status = NoticeStatus.CANCELLED.value
+    notice.cancelled_at, notice.cancelled_by = now, actor_id
+    return notice
+
+
+async def fan_out(
+    *, session: AsyncSession, settings: Settings, notice: Notice, now: datetime | None = None
+) -> int:
+    """One outbox row per target group, rendered per group, in one bulk insert. Idempotent."""
+    now = now or utcnow()
+    targets = await resolve_groups(session=session, target=NoticeTarget.model_validate(notice.target))
+    values = []
+    for t in targets:
+        group: Group = t["group"]
+        values.append(
+            {
+                "dedupe_key": f"notice:{notice.id}:group:{group.group_id}"[:200],
+                "channel": resolve_channel(settings, group.channel),
+                "target_kind": TargetKind.GROUP.value,
+                "target": group.group_id,
+                "group_id": group.group_id,
+                "msgtype": notice.msgtype,
+                "body": notice_text(notice.title, render(notice.body, t["fields"])),
+                "mentions": [],
+                "priority": URGENT if notice.urgent else BULK,
+                "notice_id": notice.id,
+                "status": OutboxStatus.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "ambiguous": False,
+            }
+        )
+    for start in range(0, len(values), 500):
+        await session.execute(insert_ignore(session, OutboxMessage.__table__), values[start : start + 500])
+    notice.total = int(
+        await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.notice_id == notice.id)
+        )
+        or 0
+    )
+    notice.status = NoticeStatus.SENDING.value
+    notice.fanned_out_at = now
+    logger.info("notice %s fanned out to %s groups", notice.id, notice.total)
+    return notice.total
+
+
+async def counts(*, session: AsyncSession, notice_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Outbox rows per status for each notice."""
+    rows = await session.execute(
+        select(OutboxMessage.notice_id, OutboxMessage.status, func.count())
+        .where(OutboxMessage.notice_id.in_(notice_ids))
+        .group_by(OutboxMessage.notice_id, OutboxMessage.status)
+    )
+    out: dict[int, dict[str, int]] = {i: {s.value: 0 for s in OutboxStatus} for i in notice_ids}
+    for notice_id, status, n in rows.all():
+        out[int(notice_id)][status] = int(n)
+    return out
+
+
+async def progress(*, session: AsyncSession, notice: Notice) -> dict[str, Any]:
+    """``status, total, sent, failed, pending, ambiguous, cancelled`` (failed includes ambiguous-and-given-up)."""
+    c = (await counts(session=session, notice_ids=[notice.id]))[notice.id]
+    pending = c["pending"]
+    if notice.status in (NoticeStatus.SCHEDULED.value, NoticeStatus.PENDING_APPROVAL.value):
+        pending = notice.total or pending
+    return {
+        "status": notice.status,
+        "total": notice.total,
+        "sent": c["sent"],
+        "failed": c["failed"] + c["ambiguous"],
+        "pending": pending,
+        "ambiguous": c["ambiguous"],
+        "cancelled": c["cancelled"],
+    }
+
+
+async def receipts(
+    *, session: AsyncSession, notice_id: int, status: str | None = None, limit: int = 1000, offset: int = 0
+) -> list[dict[str, Any]]:
+    """One row per target group: channel, status, attempts, sent_at, the platform's reason."""
+    query = (
+        select(OutboxMessage, Group.name)
+        .outerjoin(Group, Group.group_id == OutboxMessage.group_id)
+        .where(OutboxMessage.notice_id == notice_id)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    rows = (await session.execute(query)).all()
+    return [
+        {
+            "group_id": row.group_id or row.target,
+            "group_name": name or "",
+            "channel": row.channel,
+            "status": row.status,
+            "attempts": row.attempts,
+            "ambiguous": row.ambiguous,
+            "sent_at": row.sent_at,
+            "last_error": row.last_error,
+        }
+        for row, name in rows
+    ]
+
+
+async def list_notices(
+    *, session: AsyncSession, status: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[Notice], int]:
+    query = select(Notice)
+    if status:
+        query = query.where(Notice.status == status)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(Notice.id.desc()).limit(limit).offset(offset))
+    return list(rows.all()), int(total or 0)
+
+
+async def finish_done(*, session: AsyncSession, now: datetime | None = None) -> int:
+    """Mark ``sending`` notices whose rows are all settled as ``done``."""
+    now = now or utcnow()
+    sending = list(
+        (await session.scalars(select(Notice).where(Notice.status == NoticeStatus.SENDING.value))).all()
+    )
+    if not sending:
+        return 0
+    c = await counts(session=session, notice_ids=[n.id for n in sending])
+    done = 0
+    for notice in sending:
+        if c[notice.id]["pending"] == 0:
+            notice.status, notice.finished_at = NoticeStatus.DONE.value, now
+            done += 1
+    return done
