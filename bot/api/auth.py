@@ -67,13 +67,12 @@ async def new_token(
     body: TokenCreate, request: Request, session: SessionDep, principal: Admin
 ) -> TokenCreated:
     """Create a token; grid members need a ``grid_id``."""
-    if body.role == TokenRole.GRID_MEMBER and (
-        body.grid_id is None or await session.get(Grid, body.grid_id) is None
-    ):
+    if body.role == TokenRole.GRID_MEMBER and body.grid_id is None:
         raise HTTPException(
-            422,
-            detail={"code": "grid_required", "message": "a grid_member token needs an existing grid_id"},
+            422, detail={"code": "grid_required", "message": "a grid_member token needs a grid_id"}
         )
+    if body.grid_id is not None and await session.get(Grid, body.grid_id) is None:
+        raise HTTPException(422, detail={"code": "unknown_grid", "message": f"no grid {body.grid_id}"})
     token = await create_token(
         session=session, role=body.role, name=body.name, grid_id=body.grid_id, person_id=body.person_id
     )

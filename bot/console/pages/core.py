@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -16,6 +16,7 @@ from bot.console import charts
 from bot.console.web import CATEGORY_COLOURS, CATEGORY_NAMES, PageUser, render
 from bot.services import audit as audit_service
 from bot.services import auth as auth_service
+from models.base import to_local
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -116,9 +117,11 @@ async def dashboard(
             ("无时限", sla["no_deadline"], "#9ca3af"),
         ]
     )
+    label = f"{to_local(scope.start):%Y-%m-%d} 至 {to_local(scope.end - timedelta(seconds=1)):%Y-%m-%d}"
     return render(
         request,
         "dashboard.html",
+        label=label,
         stats=stats,
         period=period,
         chart=chart,
