@@ -2,7 +2,8 @@
 
 Pipeline for one message:
 
-1. ``normalize`` the text.
+1. ``normalize`` the text, then rewrite known typos and homophones (``aliases`` in the
+   rules: 媒气 -> 煤气, 楼到 -> 楼道) in one regex pass.
 2. Find every keyword and cue with one automaton (pyahocorasick), built once per rules load.
 3. Overlap: a match inside a longer match is dropped, so the phrase wins over its parts
    ("打不着火" hides "着火", "已经修好" hides "修").
@@ -18,6 +19,7 @@ Pipeline for one message:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,6 +91,16 @@ class Classifier:
         if not self._empty:
             self._automaton.make_automaton()
         self._scorers = _scorers()
+        self._factors = {m.name: m.factor for m in rules.modifiers}
+        self._aliases = dict(rules.aliases)
+        self._alias_re = (
+            re.compile("|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True)))
+            if self._aliases
+            else None
+        )
+
+    def _unalias(self, match: re.Match[str]) -> str:
+        return self._aliases[match.group()]
 
     @classmethod
     def from_path(cls, path: str | Path) -> Classifier:
@@ -138,6 +150,8 @@ class Classifier:
             The verdict; ``category`` is ``Category.NONE`` when no ticket should be opened.
         """
         norm = normalize(text)
+        if self._alias_re is not None:
+            norm = self._alias_re.sub(self._unalias, norm)
         spans = self._spans(norm) if norm and not self._empty else []
         if not spans:
             return Verdict(Category.NONE, None, False, 0.95, ())
@@ -148,9 +162,12 @@ class Classifier:
         negated: list[str] = []
         for span in spans:
             if span.kind == _MODIFIER:
-                if self._modifiers[span.index].clause:
+                modifier = self._modifiers[span.index]
+                if modifier.clause:
                     continue
-                active.setdefault(self._modifiers[span.index].name, norm[span.start : span.end])
+                if modifier.resets:  # "..., 不过 ...": what came before no longer damps
+                    active = {n: c for n, c in active.items() if self._factors[n] >= 1.0}
+                active.setdefault(modifier.name, norm[span.start : span.end])
             elif span.kind == _KEYWORD:
                 rule = self._keywords[span.index]
                 negatable = negations and rule.category in self.rules.negation_categories
@@ -169,21 +186,30 @@ class Classifier:
             for m in self._modifiers
             if (m.always or m.name in active) and not any(u in active for u in m.unless)
         ]
+        threshold = self.rules.threshold
         scores: list[CategoryScore] = []
+        emergency: set[Category] = set()
         for category in REPORT_CATEGORIES:
             factor = math.prod(m.factor for m in in_force if category in m.categories)
             scores.append(self._scorers[category].score(hits[category], factor))
-        scores.sort(key=lambda s: (s.score, s.urgent, _PRIORITY[s.category]), reverse=True)
+            urgent_weight = sum({h.term: h.weight for h in hits[category] if h.urgent}.values())
+            if urgent_weight * min(factor, 1.0) >= threshold:
+                emergency.add(category)
+        # Safety first: emergency cues that reach the threshold on their own beat a higher
+        # sum of everyday words ("煤气味" outranks "灶台 + 阀门 + 油烟机").
+        scores.sort(
+            key=lambda s: (s.category in emergency, s.score, s.urgent, _PRIORITY[s.category]),
+            reverse=True,
+        )
         best, runner_up = scores[0], scores[1]
         cues = tuple(f"{m.name}:{active[m.name]}" for m in in_force if not m.always)
-        threshold = self.rules.threshold
         if best.score < threshold:
             confidence = max(0.5, 0.95 - 0.45 * best.score / threshold)
             damped = tuple(t for s in scores for t in s.matched)
             return Verdict(Category.NONE, None, False, confidence, cues + tuple(negated) + damped)
         urgent = best.urgent or any(m.urgent and best.category in m.categories for m in in_force)
         strength = 1.0 - math.exp(-best.score / threshold)
-        margin = (best.score - runner_up.score) / best.score
+        margin = max(0.0, best.score - runner_up.score) / best.score
         confidence = min(0.99, 0.5 * strength + 0.5 * margin)
         return Verdict(
             category=best.category,

@@ -19,8 +19,8 @@ from bot.classifier.types import REPORT_CATEGORIES, Category, Subtype
 
 MAX_WEIGHT = 10.0
 MAX_FACTOR = 5.0
-_TOP_KEYS = {"version", "threshold", "negation", "modifiers", "categories"}
-_MODIFIER_KEYS = {"factor", "terms", "unless", "categories", "urgent", "always", "scope"}
+_TOP_KEYS = {"version", "threshold", "aliases", "negation", "modifiers", "categories"}
+_MODIFIER_KEYS = {"factor", "terms", "unless", "categories", "urgent", "always", "scope", "resets"}
 _KEYWORD_KEYS = {"keywords", "urgent"}
 
 
@@ -63,6 +63,8 @@ class Modifier:
             group is present (e.g. "a service keyword without any request cue counts less").
         clause: When true (``scope: clause``) the factor applies only to keywords that follow
             a cue in the same clause ("万一着火" scales 着火, not the rest of the message).
+        resets: When true a cue of this group (不过, 另外) drops the damping cues (factor
+            below 1) seen before it: "谢谢师傅, 不过水管又漏了" is a new report.
     """
 
     name: str
@@ -73,6 +75,7 @@ class Modifier:
     urgent: bool
     always: bool = False
     clause: bool = False
+    resets: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,7 @@ class RuleSet:
     negation_categories: tuple[Category, ...]
     modifiers: tuple[Modifier, ...]
     keywords: tuple[KeywordRule, ...]
+    aliases: dict[str, str] = field(default_factory=dict)
     source: str = "<memory>"
     locations: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -238,6 +242,7 @@ def _parse_modifiers(v: _Validator, block: _LineDict) -> list[Modifier]:
                     urgent=bool(group.get("urgent", False)),
                     always=always,
                     clause=scope == "clause",
+                    resets=bool(group.get("resets", False)),
                 )
             )
     names = {m.name for m in modifiers}
@@ -246,6 +251,24 @@ def _parse_modifiers(v: _Validator, block: _LineDict) -> list[Modifier]:
             if other not in names:
                 v.fail(block.lines[m.name], f"modifiers.{m.name}.unless: unknown group {other!r}")
     return modifiers
+
+
+def _parse_aliases(v: _Validator, block: _LineDict) -> dict[str, str]:
+    """Typo/homophone spellings -> the spelling the rules use (媒气 -> 煤气)."""
+    aliases: dict[str, str] = {}
+    for raw, target in block.items():
+        line = block.lines[raw]
+        source = v.term(raw, line, "aliases")
+        if not isinstance(target, str) or not normalize(target):
+            v.fail(line, f"aliases[{raw!r}]: the replacement must be a non-empty string")
+            continue
+        replacement = normalize(target)
+        if source is not None and source in replacement:
+            v.fail(line, f"aliases[{raw!r}]: the replacement {target!r} contains the alias itself")
+            continue
+        if source is not None:
+            aliases[source] = replacement
+    return aliases
 
 
 def _parse_categories(v: _Validator, block: _LineDict) -> list[KeywordRule]:
@@ -328,6 +351,10 @@ def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
                 )
             else:
                 neg_cats.append(Category(raw_cat))
+    aliases: dict[str, str] = {}
+    if "aliases" in top:
+        alias_block = v.mapping(top["aliases"], top.lines["aliases"], "aliases")
+        aliases = _parse_aliases(v, alias_block) if alias_block is not None else {}
     modifiers_block = v.mapping(top.get("modifiers"), top.lines.get("modifiers", 1), "modifiers")
     modifiers = _parse_modifiers(v, modifiers_block) if modifiers_block is not None else []
     categories = v.mapping(top.get("categories"), top.lines.get("categories", 1), "categories")
@@ -342,6 +369,7 @@ def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
         negation_categories=tuple(neg_cats) or REPORT_CATEGORIES,
         modifiers=tuple(modifiers),
         keywords=tuple(keywords),
+        aliases=aliases,
         source=source,
         locations=dict(v.seen),
     )
