@@ -64,6 +64,9 @@ class Ticket(Base):
     matched: Mapped[list[str]] = mapped_column(JSON, default=list)
     source_inbox_id: Mapped[int | None] = mapped_column(unique=True)
     reply_url: Mapped[str | None] = mapped_column(Text)
+    private_report: Mapped[bool] = mapped_column(
+        default=False
+    )  # reported in a private chat: updates go there
     assignee_id: Mapped[str | None] = mapped_column(String(64), index=True)
     assignee_team: Mapped[str | None] = mapped_column(String(32))
     cc: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -159,7 +159,9 @@ async def to_reporters_place(
     priority: int = outbox.NORMAL,
 ) -> bool:
     """Post into the ticket's group, or privately to the reporter when it was reported in private."""
-    group = await session.get(Group, ticket.group_id) if ticket.group_id else None
+    group = (
+        await session.get(Group, ticket.group_id) if ticket.group_id and not ticket.private_report else None
+    )
     if group is None:
         return await outbox.enqueue(
             session=session,

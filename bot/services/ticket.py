@@ -149,6 +149,7 @@ async def open_ticket(
         matched=list(verdict.matched),
         source_inbox_id=msg.inbox_id,
         reply_url=msg.reply_url,
+        private_report=msg.group_id is None,
         created_at=utcnow(),
         updated_at=utcnow(),
     )

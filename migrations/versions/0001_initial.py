@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:42:19.192285
+Create Date: 2026-11-28 12:45:29.422786
 """
 
 from collections.abc import Sequence
@@ -414,6 +414,7 @@ def upgrade() -> None:
         sa.Column("matched", sa.JSON(), nullable=False),
         sa.Column("source_inbox_id", sa.Integer(), nullable=True),
         sa.Column("reply_url", sa.Text(), nullable=True),
+        sa.Column("private_report", sa.Boolean(), nullable=False),
         sa.Column("assignee_id", sa.String(length=64), nullable=True),
         sa.Column("assignee_team", sa.String(length=32), nullable=True),
         sa.Column("cc", sa.JSON(), nullable=False),

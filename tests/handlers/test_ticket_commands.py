@@ -145,3 +145,19 @@ async def test_query_scope_and_privacy(db: Database, settings: Settings) -> None
     assert mine.startswith("我负责的工单：") and "#1" in mine
     await deliver(db, settings, message("我的工单", sender="r1"))
     assert "我反映的工单：" in (await replies(db, "g0@chatroom"))[-1]
+
+
+async def test_private_report_gets_private_updates(db: Database, settings: Settings) -> None:
+    await make_registry(db, groups=1)
+    # leader0 belongs to g0, but reports in a private chat with the app: updates must not go to the group
+    await deliver(
+        db,
+        settings,
+        message("3栋楼道里有人拉飞线给电动车充电", group=None, sender="leader0", channel="wecom"),
+    )
+    opened = await ticket(db, 1)
+    assert (opened.group_id, opened.private_report) == ("g0@chatroom", True)
+    await deliver(db, settings, message("接单 #1", group=None, sender="gm1", channel="wecom"))
+    assert (await ticket(db, 1)).status == "accepted"
+    assert await replies(db, "g0@chatroom") == []
+    assert any("已由网格员1签收" in body for body in await replies(db, "leader0"))
