@@ -3,7 +3,7 @@
 Dispatch rules (first match wins; a handler that returns True stops the chain):
 
 1. Commands, most specific first: ``帮助``; then the ticket commands (接单, 进展, 办结, 退回, 转派,
-   查询, 我的工单, 满意/不满意; see handlers/ticket.py) and care confirmations (已走访, 已完成).
+   查询, 我的工单, 满意/不满意; see handlers/ticket.py) and care confirmations (已走访, 已完成; handlers/care.py).
    A ticket command must START the message (after @mentions) and be followed by a number, a blank,
    ``#`` or the end ("进展怎么样了" is chat, not a command). A recognised command is always answered
    (a usage hint when the number is missing) and never opens a ticket. Commands work in a group and in
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from handlers.base import Context, Filter, Handler
 from handlers.dispatcher import Dispatcher
+from handlers.care import CareHandler
 from handlers.help import HelpHandler
 from handlers.report import ReportHandler
 from handlers.ticket import TicketCommandHandler
@@ -32,6 +33,7 @@ def build_dispatcher() -> Dispatcher:
         # 1. commands
         HelpHandler(),
         TicketCommandHandler(),
+        CareHandler(),
         # 2. reports
         ReportHandler(),
     ]

@@ -133,6 +133,11 @@ def _register_optional() -> None:
 
     app.command("classify")(classify_command)
     app.add_typer(rules_app, name="rules")
+    from bot.cli.care import care_app
+    from bot.cli.notice import notice_app
+
+    app.add_typer(notice_app, name="notice")
+    app.add_typer(care_app, name="care")
 
 
 _register_optional()
