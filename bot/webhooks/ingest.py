@@ -17,7 +17,7 @@ async def store_and_ack(request: Request, msg: IncomingMessage, raw: str) -> boo
     """Commit ``msg`` to the inbox (deduplicated) and wake the inbox worker. Returns whether it was new."""
     state = request.app.state
     started = time.perf_counter()
-    async with state.db.unit_of_work() as session:
+    async with state.db.unit_of_work(exclusive=True) as session:
         created = await inbox.accept(session=session, msg=msg, raw=raw)
     metrics = getattr(state, "metrics", None)
     if metrics is not None:

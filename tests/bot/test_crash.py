@@ -21,7 +21,7 @@ from bot.demo import group_id, seed_demo
 from bot.settings import Settings
 from bot.simulator import bridge_request
 from models.inbox import InboxMessage
-from models.ticket import Ticket
+from models.ticket import Ticket, TicketReporter
 from tests.conftest import ROOT, TEST_SECRETS
 
 pytestmark = pytest.mark.slow
@@ -74,7 +74,9 @@ async def counts(db: Database) -> dict[str, int]:
         rows = await s.execute(select(InboxMessage.status, func.count()).group_by(InboxMessage.status))
         by_status = {k: int(v) for k, v in rows.all()}
         tickets = int(await s.scalar(select(func.count()).select_from(Ticket)) or 0)
+        reports = int(await s.scalar(select(func.count()).select_from(TicketReporter)) or 0)
     return {
+        "reports": reports,
         "received": sum(by_status.values()),
         "done": by_status.get("done", 0),
         "pending": by_status.get("pending", 0),
@@ -127,7 +129,7 @@ async def test_kill_9_after_acks_then_restart_processes_everything_once(
 
     proc = start_server(settings, free_port(), log)
     try:
-        deadline = time.monotonic() + 30  # leases of the killed process run out after inbox.lease_s (10 s)
+        deadline = time.monotonic() + 60  # leases of the killed process run out after inbox.lease_s (10 s)
         while time.monotonic() < deadline:
             now = await counts(db)
             if now["done"] == now["received"] and now["pending"] == 0:
@@ -140,4 +142,6 @@ async def test_kill_9_after_acks_then_restart_processes_everything_once(
     assert final["received"] == len(messages)
     assert final["done"] == final["received"], (after_kill, final, log.read_text()[-3000:])
     assert final["pending"] == 0
-    assert final["tickets"] == reports  # exactly one ticket per report: none lost, none doubled
+    # Every report is recorded exactly once: opened a ticket or joined one (repeat reports in a group merge).
+    assert final["reports"] == reports
+    assert 0 < final["tickets"] <= reports
