@@ -105,10 +105,10 @@ class Metrics:
             for status, n in rows.all():
                 self.queue_depth.labels(queue=queue, status=status).set(n)
         self.tickets.clear()
-        rows = await session.execute(
+        ticket_rows = await session.execute(
             select(Ticket.category, Ticket.status, func.count()).group_by(Ticket.category, Ticket.status)
         )
-        for category, status, n in rows.all():
+        for category, status, n in ticket_rows.all():
             self.tickets.labels(category=category, status=status).set(n)
         now = utcnow()
         overdue = await session.scalar(

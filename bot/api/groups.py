@@ -127,7 +127,7 @@ async def held_counts(session: AsyncSession, group_ids: list[str]) -> dict[str, 
         .where(InboxMessage.group_id.in_(group_ids), InboxMessage.status == InboxStatus.HELD.value)
         .group_by(InboxMessage.group_id)
     )
-    return {gid: int(n) for gid, n in rows.all()}
+    return {str(gid): int(n) for gid, n in rows.all()}
 
 
 async def search_groups(

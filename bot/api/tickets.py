@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.api import ticket_actions
 from bot.api.audit import audit
 from bot.api.deps import MAX_DB_INT, AnyUser, IdPath, Principal, SessionDep, SettingsDep, Staff
 from bot.redact import redact
@@ -154,113 +155,6 @@ async def page(session: AsyncSession, query: Any, *, limit: int, offset: int) ->
     return list(rows.all()), int(total or 0)
 
 
-ACTION_ALIASES = {
-    "接单": "accept",
-    "进展": "progress",
-    "办结": "resolve",
-    "退回": "return",
-    "转派": "reassign",
-    "合并": "merge",
-    "归档": "close",
-    "重办": "reopen",
-}
-
-
-def workflow() -> Any:
-    """The workflow service module (``apply_action``, ``recategorise``, ``Actor``, ``TicketError``)."""
-    from bot.services import workflow as module
-
-    return module
-
-
-async def build_actor(session: AsyncSession, principal: Principal) -> Any:
-    """The workflow's Actor for an API/console caller: the token's person when it names one (with the
-    token's role), else the token itself as an admin or grid member of its grid."""
-    from models.registry import Person, Role
-
-    role = {TokenRole.ADMIN: Role.ADMIN, TokenRole.GRID_MEMBER: Role.GRID_MEMBER}.get(
-        principal.role, Role.RESIDENT
-    )
-    person = await session.get(Person, principal.person_id) if principal.person_id else None
-    return workflow().Actor(
-        person_id=principal.actor_id[:64],
-        role=role,
-        grid_id=principal.grid_id if principal.role == TokenRole.GRID_MEMBER else None,
-        team=person.team if person is not None else None,
-        user_ids=(principal.actor_id[:64],),
-    )
-
-
-def _ticket_error(exc: Exception) -> HTTPException:
-    """TicketError codes: not_found 404, forbidden 403, illegal_transition 409, bad_request 422."""
-    code = str(getattr(exc, "code", "illegal_transition"))
-    message = str(getattr(exc, "message", exc))
-    status = {"not_found": 404, "forbidden": 403, "bad_request": 422}.get(code, 409)
-    return HTTPException(status, detail={"code": code, "message": message})
-
-
-async def act(
-    *,
-    session: AsyncSession,
-    settings: Any,
-    principal: Principal,
-    number: int,
-    action: str,
-    note: str | None,
-    target: str | None,
-) -> None:
-    """Run one workflow action for an API/console caller; TicketError becomes a 4xx."""
-    wf = workflow()
-    action = ACTION_ALIASES.get(action.strip(), action.strip())
-    if action in ("dispatch", "satisfied", "unsatisfied"):
-        raise HTTPException(422, detail={"code": "bad_request", "message": f"{action} is not a staff action"})
-    actor = await build_actor(session, principal)
-    try:
-        await wf.apply_action(
-            session=session,
-            settings=settings,
-            number=number,
-            action=action,
-            actor=actor,
-            note=note,
-            target=target,
-        )
-    except wf.TicketError as exc:
-        await session.rollback()
-        raise _ticket_error(exc) from None
-
-
-async def recategorise_ticket(
-    *,
-    session: AsyncSession,
-    settings: Any,
-    principal: Principal,
-    number: int,
-    category: str,
-    subtype: str | None,
-    urgent: bool | None,
-    note: str | None,
-) -> None:
-    """Correct a ticket's category through the workflow service (which stores the correction)."""
-    wf = workflow()
-    actor = await build_actor(session, principal)
-    ticket = await session.get(Ticket, number)
-    keep_urgent = bool(ticket.urgent) if ticket is not None else False
-    try:
-        await wf.recategorise(
-            session=session,
-            settings=settings,
-            number=number,
-            actor=actor,
-            category=category,
-            subtype=subtype or None,
-            urgent=keep_urgent if urgent is None else urgent,
-        )
-    except wf.TicketError as exc:
-        await session.rollback()
-        raise _ticket_error(exc) from None
-
-
 @router.get("", response_model=TicketPage)
 async def list_tickets(
     session: SessionDep,
@@ -365,7 +259,7 @@ async def transition(
     """Apply a workflow action (accept, progress, resolve, return, reassign, merge, ...), audited."""
     ticket = await load(session, number, principal)
     before = {"status": ticket.status, "assignee_id": ticket.assignee_id}
-    await act(
+    await ticket_actions.act(
         session=session,
         settings=settings,
         principal=principal,
@@ -379,7 +273,7 @@ async def transition(
         request,
         session,
         principal,
-        action=f"ticket.{ACTION_ALIASES.get(body.action.strip(), body.action.strip())}",
+        action=f"ticket.{ticket_actions.ACTION_ALIASES.get(body.action.strip(), body.action.strip())}",
         target=f"ticket:{number}",
         before=before,
         after={
@@ -405,7 +299,7 @@ async def recategorise(
     """Correct a ticket's category (the correction feeds the classifier's labelled data), audited."""
     ticket = await load(session, number, principal)
     before = {"category": ticket.category, "subtype": ticket.subtype, "urgent": ticket.urgent}
-    await recategorise_ticket(
+    await ticket_actions.recategorise_ticket(
         session=session,
         settings=settings,
         principal=principal,

@@ -229,7 +229,7 @@ async def period_figures(
         for t in tickets
         if t.category == "dispute" and t.resolved_at is not None and scope.start <= t.resolved_at < scope.end
     )
-    days = []
+    days: list[dict[str, Any]] = []
     day = to_local(scope.start).date()
     last = to_local(
         min(scope.end, max(now, scope.start + timedelta(seconds=1))) - timedelta(seconds=1)

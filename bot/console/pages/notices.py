@@ -134,13 +134,15 @@ async def create(
     from models.notice import NoticeCreate
 
     try:
-        data = NoticeCreate(
-            title=title.strip(),
-            body=body.strip(),
-            target=build_target(kind, grids or [], tags or [], groups),
-            send_at=parse_send_at(send_at),
-            cron=cron.strip() or None,
-            urgent=urgent == "1",
+        data = NoticeCreate.model_validate(
+            {
+                "title": title.strip(),
+                "body": body.strip(),
+                "target": build_target(kind, grids or [], tags or [], groups),
+                "send_at": parse_send_at(send_at),
+                "cron": cron.strip() or None,
+                "urgent": urgent == "1",
+            }
         )
         created = await notice.create_notice(
             session=session, settings=request.app.state.settings, data=data, author_id=principal.actor_id

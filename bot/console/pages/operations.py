@@ -59,13 +59,15 @@ async def create_outage(
     from bot.api.inhibitions import InhibitionCreate, create_inhibition
 
     try:
-        body = InhibitionCreate(
-            kind=kind,
-            scope_kind=scope_kind if scope_kind in ("all", "grids") else "all",
-            scope_ids=[g for g in (grid_ids or []) if g.isdigit()] if scope_kind == "grids" else [],
-            starts_at=_local(starts_at),
-            ends_at=_local(ends_at),
-            notice=notice.strip() or f"{kind}期间，相关问题无需重复反映。",
+        body = InhibitionCreate.model_validate(
+            {
+                "kind": kind,
+                "scope_kind": scope_kind if scope_kind in ("all", "grids") else "all",
+                "scope_ids": [g for g in (grid_ids or []) if g.isdigit()] if scope_kind == "grids" else [],
+                "starts_at": _local(starts_at),
+                "ends_at": _local(ends_at),
+                "notice": notice.strip() or f"{kind}期间，相关问题无需重复反映。",
+            }
         )
     except (ValidationError, ValueError) as exc:
         message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)

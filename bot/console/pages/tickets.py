@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from bot.api import ticket_actions
 from bot.api import tickets as ticket_api
 from bot.api.audit import audit
 from bot.api.deps import SessionDep
@@ -97,7 +98,7 @@ async def ticket_act(
     ticket = await ticket_api.load(session, number, principal)
     before = {"status": ticket.status, "assignee_id": ticket.assignee_id}
     try:
-        await ticket_api.act(
+        await ticket_actions.act(
             session=session,
             settings=request.app.state.settings,
             principal=principal,
@@ -113,7 +114,7 @@ async def ticket_act(
         request,
         session,
         principal,
-        action=f"ticket.{ticket_api.ACTION_ALIASES.get(action, action)}",
+        action=f"ticket.{ticket_actions.ACTION_ALIASES.get(action, action)}",
         target=f"ticket:{number}",
         before=before,
         after={"status": ticket.status, "assignee_id": ticket.assignee_id, "note": note, "target": target},
@@ -139,7 +140,7 @@ async def ticket_recategorise(
     ticket = await ticket_api.load(session, number, principal)
     before = {"category": ticket.category, "subtype": ticket.subtype, "urgent": ticket.urgent}
     try:
-        await ticket_api.recategorise_ticket(
+        await ticket_actions.recategorise_ticket(
             session=session,
             settings=request.app.state.settings,
             principal=principal,
