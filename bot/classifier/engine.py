@@ -113,17 +113,20 @@ class Classifier:
 
     def _spans(self, text: str) -> list[_Span]:
         found = [
-            _Span(end + 1 - length, end + 1, kind, index)
+            (end + 1 - length, end + 1, kind, index)
             for end, (length, kind, index) in self._automaton.iter(text)
         ]
         if len(found) < 2:
-            return found
-        found.sort(key=lambda s: (s.start - s.end, s.start))  # longest first
+            return [_Span(*f) for f in found]
+        # Sweep by start, longest first: a span that ends within an earlier span's end is
+        # inside it (that span starts no later), so the longer match hides it.
+        found.sort(key=lambda f: (f[0], -f[1]))
         kept: list[_Span] = []
-        for span in found:
-            if not any(k.start <= span.start and span.end <= k.end for k in kept):
-                kept.append(span)
-        kept.sort(key=lambda s: s.start)
+        max_end = -1
+        for start, end, kind, index in found:
+            if end > max_end:
+                kept.append(_Span(start, end, kind, index))
+                max_end = end
         return kept
 
     def _negated(self, text: str, span: _Span, negations: list[_Span]) -> _Span | None:
@@ -187,14 +190,23 @@ class Classifier:
             if (m.always or m.name in active) and not any(u in active for u in m.unless)
         ]
         threshold = self.rules.threshold
+        factors = dict.fromkeys(REPORT_CATEGORIES, 1.0)
+        for m in in_force:
+            for category in m.categories:
+                factors[category] *= m.factor
         scores: list[CategoryScore] = []
         emergency: set[Category] = set()
         for category in REPORT_CATEGORIES:
-            factor = math.prod(m.factor for m in in_force if category in m.categories)
-            scores.append(self._scorers[category].score(hits[category], factor))
-            urgent_weight = sum({h.term: h.weight for h in hits[category] if h.urgent}.values())
-            if urgent_weight * min(factor, 1.0) >= threshold:
-                emergency.add(category)
+            found = hits[category]
+            if not found:
+                scores.append(CategoryScore(category, 0.0, False, ()))
+                continue
+            factor = factors[category]
+            scores.append(self._scorers[category].score(found, factor))
+            if any(h.urgent for h in found):
+                urgent_weight = sum({h.term: h.weight for h in found if h.urgent}.values())
+                if urgent_weight * min(factor, 1.0) >= threshold:
+                    emergency.add(category)
         # Safety first: emergency cues that reach the threshold on their own beat a higher
         # sum of everyday words ("煤气味" outranks "灶台 + 阀门 + 油烟机").
         scores.sort(
