@@ -219,7 +219,11 @@ class Classifier:
             confidence = max(0.5, 0.95 - 0.45 * best.score / threshold)
             damped = tuple(t for s in scores for t in s.matched)
             return Verdict(Category.NONE, None, False, confidence, cues + tuple(negated) + damped)
-        urgent = best.urgent or any(m.urgent and best.category in m.categories for m in in_force)
+        # Urgent needs emergency cues that reach the threshold on their own (a lone 烟味 does
+        # not), or a cry for help.
+        urgent = (best.urgent and best.category in emergency) or any(
+            m.urgent and best.category in m.categories for m in in_force
+        )
         strength = 1.0 - math.exp(-best.score / threshold)
         margin = max(0.0, best.score - runner_up.score) / best.score
         confidence = min(0.99, 0.5 * strength + 0.5 * margin)
