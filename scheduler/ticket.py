@@ -49,7 +49,7 @@ async def sweep_ticket(
     """Do whatever is due on one open ticket: route it, page, warn, escalate."""
     report = SweepReport(checked=1)
     if ticket.status == TicketStatus.NEW:  # routing found nobody earlier: try again, never leave it
-        route = await workflow.dispatch(session=session, settings=settings, ticket=ticket, now=now)
+        route = await routing.dispatch(session=session, settings=settings, ticket=ticket, now=now)
         report.dispatched += route.assignee_id is not None
         return report
     config = sla_config(settings)

@@ -209,3 +209,60 @@ def feedback_prompt(ticket: Ticket) -> str:
         f"请评价工单 #{ticket.number} 的处理结果：回复“满意 #{ticket.number}”"
         f"或“不满意 #{ticket.number} 原因”。3天未评价将自动归档。"
     )
+
+
+async def announce(
+    *, session: AsyncSession, settings: Settings, ticket: Ticket, action: str, actor_id: str, note: str | None
+) -> None:
+    """Queue what a workflow change means for the group and for staff (each with its own dedupe key)."""
+    n, cycle = ticket.number, ticket.sla_cycle
+    if action == "accept":
+        who = await person_name(session, actor_id)
+        text = group_update_text(ticket, who=who)
+        await to_reporters_place(
+            session=session, settings=settings, ticket=ticket, text=text, key=f"grp:{n}:accepted:{cycle}"
+        )
+    elif action == "resolve":
+        text = group_update_text(ticket, note=note) + "\n" + feedback_prompt(ticket)
+        await to_reporters_place(
+            session=session,
+            settings=settings,
+            ticket=ticket,
+            text=text,
+            key=f"grp:{n}:resolved:{cycle}",
+            mention_reporter=True,
+        )
+    elif action in ("reopen", "unsatisfied"):
+        text = group_update_text(ticket)
+        await to_reporters_place(
+            session=session, settings=settings, ticket=ticket, text=text, key=f"grp:{n}:reopened:{cycle}"
+        )
+        hint = f"原因：{clip(note, 100)}\n回复“接单 #{n}”签收" if note else None
+        await alert(
+            session=session,
+            settings=settings,
+            ticket=ticket,
+            people=[p for p in [ticket.assignee_id] if p],
+            key=f"alert:{n}:{cycle}",
+            headline="重办",
+            hint=hint,
+        )
+    elif action == "return" and ticket.assignee_id:
+        await alert(
+            session=session,
+            settings=settings,
+            ticket=ticket,
+            people=[ticket.assignee_id],
+            key=f"alert:{n}:{cycle}",
+            headline="退单待重新分拨",
+            hint=f"退回原因：{clip(note or '', 100)}\n回复“转派 #{n} 对象”重新分拨",
+        )
+    elif action == "reassign" and ticket.assignee_id:
+        await alert(
+            session=session,
+            settings=settings,
+            ticket=ticket,
+            people=[ticket.assignee_id],
+            key=f"alert:{n}:{cycle}",
+            headline="转派工单",
+        )

@@ -13,6 +13,10 @@ The ``routing:`` section of config.yaml holds an ordered rule list; the first ru
 
 When the first kind finds nobody, the ``fallback`` chain is tried (default: grid member → grid leader →
 admins), so a ticket is never left unassigned while anyone is registered.
+
+``dispatch`` applies a route to a ticket (分拨: assignee, cc, SLA deadlines, event, alerts) and
+``start_clock`` starts an SLA phase; the state machine (``bot.services.workflow``) and the report path
+(``bot.services.ticket.open_or_merge``) call them.
 """
 
 from __future__ import annotations
@@ -20,16 +24,20 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import registry
+from bot.services import notify, registry
+from bot.services.sla import sla_config
+from bot.services.ticket import add_event
 from bot.settings import Settings
+from models.base import utcnow
 from models.registry import Group, Person, Role, Team
-from models.ticket import Ticket
+from models.ticket import Ticket, TicketStatus
 
 logger = logging.getLogger(__name__)
 
@@ -248,3 +256,86 @@ async def route_ticket(*, session: AsyncSession, settings: Settings, ticket: Tic
         group=group,
         grid_id=ticket.grid_id,
     )
+
+
+def start_clock(*, settings: Settings, ticket: Ticket, now: datetime, accept: bool = True) -> None:
+    """Start a new SLA phase: fresh deadlines (accept and resolve, or resolve only), warnings re-armed."""
+    config = sla_config(settings)
+    policy = config.policy(ticket.sla_policy)
+    if accept:
+        ticket.accept_due_at = config.add(policy, now, policy.accept_minutes)
+        ticket.resolve_due_at = config.add(policy, now, policy.resolve_minutes)
+        ticket.last_paged_at = now if ticket.urgent else None
+        ticket.page_count = 0
+    ticket.sla_started_at = now
+    ticket.sla_cycle = (ticket.sla_cycle or 0) + 1
+    ticket.warned_at = None
+    ticket.escalation_level = 0
+
+
+async def dispatch(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    ticket: Ticket,
+    actor_id: str = "system",
+    now: datetime | None = None,
+) -> Route:
+    """Route a ticket (分拨): set assignee, cc, SLA and deadlines, log it, alert everyone routed to."""
+    now = now or utcnow()
+    route = await route_ticket(session=session, settings=settings, ticket=ticket)
+    before = ticket.status
+    data: dict[str, Any] = {
+        "assignee": route.assignee_id,
+        "team": route.assignee_team,
+        "cc": route.cc,
+        "sla": route.sla,
+        "kind": route.kind,
+        "fallback": route.fallback,
+        "notes": route.notes,
+    }
+    if route.assignee_id is None:
+        add_event(
+            session=session, ticket=ticket, actor_id=actor_id, action="dispatch_failed", data=data, at=now
+        )
+        logger.error("ticket #%s: nobody to route to; left in %s", ticket.number, before)
+        return route
+    ticket.assignee_id, ticket.assignee_team, ticket.cc = route.assignee_id, route.assignee_team, route.cc
+    ticket.sla_policy = route.sla
+    ticket.status = TicketStatus.ASSIGNED.value
+    start_clock(settings=settings, ticket=ticket, now=now)
+    add_event(
+        session=session,
+        ticket=ticket,
+        actor_id=actor_id,
+        action="dispatch",
+        from_status=before,
+        to_status=ticket.status,
+        data=data,
+        at=now,
+    )
+    await notify.alert(
+        session=session,
+        settings=settings,
+        ticket=ticket,
+        people=[route.assignee_id, *route.cc],
+        key=f"alert:{ticket.number}:{ticket.sla_cycle}",
+        headline="新工单",
+    )
+    return route
+
+
+async def dispatcher_for(
+    *, session: AsyncSession, ticket: Ticket, not_person: str | None = None
+) -> str | None:
+    """Who re-dispatches a returned ticket: the grid member, else the grid leader, else an admin
+    (skipping ``not_person``, who returned it, unless nobody else is left)."""
+    group = await registry.get_group(session=session, group_id=ticket.group_id) if ticket.group_id else None
+    for kind in ("grid_member", "grid_leader", "admins"):
+        people, _ = await resolve_kind(
+            session=session, kind=kind, group=group, grid_id=ticket.grid_id, subtype=ticket.subtype
+        )
+        people = [p for p in people if p != not_person] or (people if kind == "admins" else [])
+        if people:
+            return people[0]
+    return ticket.assignee_id

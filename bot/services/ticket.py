@@ -224,7 +224,7 @@ async def open_or_merge(
     Returns:
         The ticket, and whether the report was merged into an existing one.
     """
-    from bot.services import workflow
+    from bot.services import routing
 
     now = utcnow()
     category, subtype = str(verdict.category), (str(verdict.subtype) if verdict.subtype else None)
@@ -239,7 +239,7 @@ async def open_or_merge(
     )
     if found is None:
         ticket = await open_ticket(session=session, msg=msg, verdict=verdict, group=group)
-        await workflow.dispatch(session=session, settings=settings, ticket=ticket, now=now)
+        await routing.dispatch(session=session, settings=settings, ticket=ticket, now=now)
         return ticket, False
     ticket, score = found
     session.add(
@@ -266,7 +266,7 @@ async def open_or_merge(
         ticket.urgent = True
         add_event(session=session, ticket=ticket, actor_id=msg.sender_id, action="upgrade_urgent", at=now)
         if ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.RETURNED):
-            await workflow.dispatch(session=session, settings=settings, ticket=ticket, now=now)
+            await routing.dispatch(session=session, settings=settings, ticket=ticket, now=now)
     logger.info("report merged into ticket #%s (similarity %.2f)", ticket.number, score)
     return ticket, True
 

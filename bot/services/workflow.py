@@ -18,7 +18,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import notify, routing
-from bot.services.sla import sla_config
 from bot.services.ticket import add_event
 from bot.settings import Settings
 from models.base import utcnow
@@ -155,67 +154,6 @@ async def get_ticket(*, session: AsyncSession, number: int) -> Ticket:
     return ticket
 
 
-def start_clock(*, settings: Settings, ticket: Ticket, now: datetime, accept: bool = True) -> None:
-    """Start a new SLA phase: fresh deadlines (accept and resolve, or resolve only), warnings re-armed."""
-    config = sla_config(settings)
-    policy = config.policy(ticket.sla_policy)
-    if accept:
-        ticket.accept_due_at = config.add(policy, now, policy.accept_minutes)
-        ticket.resolve_due_at = config.add(policy, now, policy.resolve_minutes)
-        ticket.last_paged_at = now if ticket.urgent else None
-        ticket.page_count = 0
-    ticket.sla_started_at = now
-    ticket.sla_cycle = (ticket.sla_cycle or 0) + 1
-    ticket.warned_at = None
-    ticket.escalation_level = 0
-
-
-async def dispatch(
-    *,
-    session: AsyncSession,
-    settings: Settings,
-    ticket: Ticket,
-    actor_id: str = "system",
-    now: datetime | None = None,
-) -> routing.Route:
-    """Route a ticket (分拨): set assignee, cc, SLA and deadlines, log it, alert everyone routed to."""
-    now = now or utcnow()
-    route = await routing.route_ticket(session=session, settings=settings, ticket=ticket)
-    before = ticket.status
-    data: dict[str, Any] = {
-        "assignee": route.assignee_id,
-        "team": route.assignee_team,
-        "cc": route.cc,
-        "sla": route.sla,
-        "kind": route.kind,
-        "fallback": route.fallback,
-        "notes": route.notes,
-    }
-    if route.assignee_id is None:
-        add_event(
-            session=session, ticket=ticket, actor_id=actor_id, action="dispatch_failed", data=data, at=now
-        )
-        logger.error("ticket #%s: nobody to route to; left in %s", ticket.number, before)
-        return route
-    ticket.assignee_id, ticket.assignee_team, ticket.cc = route.assignee_id, route.assignee_team, route.cc
-    ticket.sla_policy = route.sla
-    ticket.status = S.ASSIGNED.value
-    start_clock(settings=settings, ticket=ticket, now=now)
-    add_event(
-        session=session, ticket=ticket, actor_id=actor_id, action="dispatch", from_status=before,
-        to_status=ticket.status, data=data, at=now,
-    )  # fmt: skip
-    await notify.alert(
-        session=session,
-        settings=settings,
-        ticket=ticket,
-        people=[route.assignee_id, *route.cc],
-        key=f"alert:{ticket.number}:{ticket.sla_cycle}",
-        headline="新工单",
-    )
-    return route
-
-
 async def resolve_target(*, session: AsyncSession, target: str) -> tuple[str, str | None]:
     """A reassignment target, by person id, person name, or team code/name → (person_id, team)."""
     text = target.strip().lstrip("@＠").strip()
@@ -295,7 +233,7 @@ async def apply_action(
             data["previous_assignee"] = ticket.assignee_id
             ticket.assignee_id = actor.person_id
         ticket.accepted_at = now
-        start_clock(settings=settings, ticket=ticket, now=now, accept=False)
+        routing.start_clock(settings=settings, ticket=ticket, now=now, accept=False)
     elif action == "resolve":
         ticket.resolved_at = now
         ticket.feedback_asked_at = now
@@ -310,14 +248,14 @@ async def apply_action(
         ticket.reopen_count = (ticket.reopen_count or 0) + 1
         ticket.feedback_asked_at = None
         ticket.closed_at = None
-        start_clock(settings=settings, ticket=ticket, now=now)
+        routing.start_clock(settings=settings, ticket=ticket, now=now)
     elif action == "return":
-        dispatcher = await _dispatcher_for(session, settings, ticket, actor)
+        dispatcher = await routing.dispatcher_for(session=session, ticket=ticket, not_person=actor.person_id)
         data.update({"from": ticket.assignee_id, "to": dispatcher})
         ticket.assignee_id, ticket.assignee_team = dispatcher, None
-        start_clock(settings=settings, ticket=ticket, now=now)
+        routing.start_clock(settings=settings, ticket=ticket, now=now)
     elif action == "reassign":
-        start_clock(settings=settings, ticket=ticket, now=now)
+        routing.start_clock(settings=settings, ticket=ticket, now=now)
     elif other is not None:
         ticket.merged_into = other.number
         ticket.closed_at = now
@@ -330,7 +268,9 @@ async def apply_action(
         session=session, ticket=ticket, actor_id=actor.person_id, action=action, from_status=before,
         to_status=ticket.status, note=note, data=data, at=now,
     )  # fmt: skip
-    await _announce(session=session, settings=settings, ticket=ticket, action=action, actor=actor, note=note)
+    await notify.announce(
+        session=session, settings=settings, ticket=ticket, action=action, actor_id=actor.person_id, note=note
+    )
     logger.info("ticket #%s: %s by %s (%s -> %s)", number, action, actor.person_id, before, ticket.status)
     return ticket
 
@@ -348,68 +288,6 @@ async def _other_ticket(session: AsyncSession, ticket: Ticket, target: str | Non
     if other.status not in _OPEN and other.status != S.RESOLVED:
         raise TicketError("illegal_transition", f"工单 #{number} 已结束，不能并入。")
     return other
-
-
-async def _dispatcher_for(
-    session: AsyncSession, settings: Settings, ticket: Ticket, actor: Actor
-) -> str | None:
-    """Who re-dispatches a returned ticket: the grid member, else the grid leader, else an admin."""
-    route_group = None
-    if ticket.group_id:
-        from bot.services import registry
-
-        route_group = await registry.get_group(session=session, group_id=ticket.group_id)
-    for kind in ("grid_member", "grid_leader", "admins"):
-        people, _ = await routing.resolve_kind(
-            session=session, kind=kind, group=route_group, grid_id=ticket.grid_id, subtype=ticket.subtype
-        )
-        people = [p for p in people if p != actor.person_id] or ([] if kind != "admins" else people)
-        if people:
-            return people[0]
-    return ticket.assignee_id
-
-
-async def _announce(
-    *, session: AsyncSession, settings: Settings, ticket: Ticket, action: str, actor: Actor, note: str | None
-) -> None:
-    """Queue what the change means for the group and for staff (each with its own dedupe key)."""
-    n, cycle = ticket.number, ticket.sla_cycle
-    if action == "accept":
-        who = await notify.person_name(session, actor.person_id)
-        text = notify.group_update_text(ticket, who=who)
-        await notify.to_reporters_place(
-            session=session, settings=settings, ticket=ticket, text=text, key=f"grp:{n}:accepted:{cycle}"
-        )
-    elif action == "resolve":
-        text = notify.group_update_text(ticket, note=note) + "\n" + notify.feedback_prompt(ticket)
-        await notify.to_reporters_place(
-            session=session,
-            settings=settings,
-            ticket=ticket,
-            text=text,
-            key=f"grp:{n}:resolved:{cycle}",
-            mention_reporter=True,
-        )
-    elif action in ("reopen", "unsatisfied"):
-        text = notify.group_update_text(ticket)
-        await notify.to_reporters_place(
-            session=session, settings=settings, ticket=ticket, text=text, key=f"grp:{n}:reopened:{cycle}"
-        )
-        hint = f"原因：{notify.clip(note, 100)}\n回复“接单 #{n}”签收" if note else None
-        await notify.alert(
-            session=session, settings=settings, ticket=ticket, people=[ticket.assignee_id or ""],
-            key=f"alert:{n}:{cycle}", headline="重办", hint=hint,
-        )  # fmt: skip
-    elif action == "return" and ticket.assignee_id:
-        await notify.alert(
-            session=session, settings=settings, ticket=ticket, people=[ticket.assignee_id], key=f"alert:{n}:{cycle}",
-            headline="退单待重新分拨", hint=f"退回原因：{notify.clip(note or '', 100)}\n回复“转派 #{n} 对象”重新分拨",
-        )  # fmt: skip
-    elif action == "reassign" and ticket.assignee_id:
-        await notify.alert(
-            session=session, settings=settings, ticket=ticket, people=[ticket.assignee_id], key=f"alert:{n}:{cycle}",
-            headline="转派工单",
-        )  # fmt: skip
 
 
 async def recategorise(
@@ -461,5 +339,7 @@ async def recategorise(
         data={"from": old, "to": new}, at=now,
     )  # fmt: skip
     if ticket.status in (S.NEW, S.ASSIGNED, S.RETURNED) and old != new:
-        await dispatch(session=session, settings=settings, ticket=ticket, actor_id=actor.person_id, now=now)
+        await routing.dispatch(
+            session=session, settings=settings, ticket=ticket, actor_id=actor.person_id, now=now
+        )
     return ticket
