@@ -78,7 +78,7 @@ def demo(
     upgrade(settings.database.url)
     info = asyncio.run(seed_demo(settings=settings, groups=groups))
     base = f"http://{host or settings.server.host}:{port or settings.server.port}"
-    out = Console()
+    out = Console(soft_wrap=True)
     out.print(
         f"[bold green]WeiGrid demo[/]: {info.groups} building groups in {info.compounds} 小区, {info.grids} grids."
     )

@@ -12,7 +12,7 @@ from rich.console import Console
 from bot.settings import get_settings
 from bot.simulator import bridge_request, local_replies_headers, wecom_bot_request, wecom_request
 
-out = Console()
+out = Console(soft_wrap=True)
 
 
 def simulate_command(
