@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import ahocorasick
 
 from bot.classifier.normalize import normalize
-from bot.classifier.rules import KeywordRule, Modifier, RuleSet, load_rules
+from bot.classifier.rules import Combo, KeywordRule, Modifier, RuleSet, load_rules
 from bot.classifier.types import REPORT_CATEGORIES, Category, CategoryScore, Hit, Verdict
 
 if TYPE_CHECKING:
@@ -92,6 +92,11 @@ class Classifier:
             self._automaton.make_automaton()
         self._scorers = _scorers()
         self._factors = {m.name: m.factor for m in rules.modifiers}
+        # One regex per term group: a single C-level search instead of a loop of str.find.
+        self._combos: tuple[tuple[Combo, tuple[re.Pattern[str], ...]], ...] = tuple(
+            (combo, tuple(re.compile("|".join(map(re.escape, group))) for group in combo.groups))
+            for combo in rules.combos
+        )
         self._aliases = dict(rules.aliases)
         self._alias_re = (
             re.compile("|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True)))
@@ -129,19 +134,46 @@ class Classifier:
                 max_end = end
         return kept
 
-    def _negated(self, text: str, span: _Span, negations: list[_Span]) -> _Span | None:
+    def _negated(self, text: str, start: int, negations: list[_Span]) -> _Span | None:
         window = self.rules.negation_window
         for neg in negations:
-            if neg.end <= span.start <= neg.end + window and _same_clause(text, neg.end, span.start):
+            if neg.end <= start <= neg.end + window and _same_clause(text, neg.end, start):
                 return neg
         return None
 
-    def _clause_factor(self, text: str, span: _Span, scoped: list[_Span]) -> float:
+    def _clause_factor(self, text: str, start: int, scoped: list[_Span]) -> float:
         factor = 1.0
         for cue in scoped:
-            if cue.end <= span.start and _same_clause(text, cue.end, span.start):
+            if cue.end <= start and _same_clause(text, cue.end, start):
                 factor *= self._modifiers[cue.index].factor
         return factor
+
+    def _combo_hit(
+        self,
+        text: str,
+        combo: Combo,
+        patterns: tuple[re.Pattern[str], ...],
+        negations: list[_Span],
+        scoped: list[_Span],
+    ) -> Hit | None:
+        """Return a hit when every group of ``combo`` has a term in ``text`` that is not negated."""
+        negatable = negations and combo.category in self.rules.negation_categories
+        found: list[str] = []
+        last_start, last_end = -1, 0
+        for pattern in patterns:
+            for match in pattern.finditer(text):
+                start = match.start()
+                if negatable and self._negated(text, start, negations) is not None:
+                    continue
+                found.append(match.group())
+                if start > last_start:
+                    last_start, last_end = start, match.end()
+                break
+            else:
+                return None
+        if scoped and self._clause_factor(text, last_start, scoped) < 1.0:
+            return None  # "万一被困电梯": a what-if, not a report
+        return Hit("+".join(found), last_start, last_end, combo.weight, combo.subtype, combo.urgent)
 
     def classify(self, text: str) -> Verdict:
         """Classify one message.
@@ -174,16 +206,20 @@ class Classifier:
             elif span.kind == _KEYWORD:
                 rule = self._keywords[span.index]
                 negatable = negations and rule.category in self.rules.negation_categories
-                neg = self._negated(norm, span, negations) if negatable else None
+                neg = self._negated(norm, span.start, negations) if negatable else None
                 if neg is not None:
                     negated.append(f"{norm[neg.start : neg.end]}…{rule.term}")
                     continue
-                factor = self._clause_factor(norm, span, scoped) if scoped else 1.0
+                factor = self._clause_factor(norm, span.start, scoped) if scoped else 1.0
                 # A keyword under "万一/如果" scales down and is no longer an emergency.
                 urgent = rule.urgent and factor >= 1.0
                 hits[rule.category].append(
                     Hit(rule.term, span.start, span.end, rule.weight * factor, rule.subtype, urgent)
                 )
+        for combo, patterns in self._combos:
+            hit = self._combo_hit(norm, combo, patterns, negations, scoped)
+            if hit is not None:
+                hits[combo.category].append(hit)
         in_force = [
             m
             for m in self._modifiers

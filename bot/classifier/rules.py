@@ -19,7 +19,8 @@ from bot.classifier.types import REPORT_CATEGORIES, Category, Subtype
 
 MAX_WEIGHT = 10.0
 MAX_FACTOR = 5.0
-_TOP_KEYS = {"version", "threshold", "aliases", "negation", "modifiers", "categories"}
+_TOP_KEYS = {"version", "threshold", "aliases", "negation", "modifiers", "categories", "combos"}
+_COMBO_KEYS = {"category", "subtype", "weight", "urgent", "all"}
 _MODIFIER_KEYS = {"factor", "terms", "unless", "categories", "urgent", "always", "scope", "resets"}
 _KEYWORD_KEYS = {"keywords", "urgent"}
 
@@ -79,6 +80,31 @@ class Modifier:
 
 
 @dataclass(frozen=True, slots=True)
+class Combo:
+    """A cue made of several term families that must all occur in the message.
+
+    It generalises where single keywords cannot: ``[电梯] x [卡住, 在里面, 出不来]`` is a
+    person trapped in a lift however the sentence runs. Combo terms are plain substrings;
+    they may repeat keywords and are not subject to the longest-match rule.
+
+    Attributes:
+        name: Combo name, shown in ``matched`` with the terms found (``电梯+卡住``).
+        category: The category it scores for.
+        subtype: The service subtype, for ``service`` combos.
+        weight: Score added when every group is present.
+        urgent: Whether the combo is an emergency cue.
+        groups: Each group is a tuple of alternative normalised terms.
+    """
+
+    name: str
+    category: Category
+    subtype: Subtype | None
+    weight: float
+    urgent: bool
+    groups: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     """All rules from one rules file, validated and normalised."""
 
@@ -89,6 +115,7 @@ class RuleSet:
     modifiers: tuple[Modifier, ...]
     keywords: tuple[KeywordRule, ...]
     aliases: dict[str, str] = field(default_factory=dict)
+    combos: tuple[Combo, ...] = ()
     source: str = "<memory>"
     locations: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -271,6 +298,58 @@ def _parse_aliases(v: _Validator, block: _LineDict) -> dict[str, str]:
     return aliases
 
 
+def _parse_combos(v: _Validator, block: _LineDict) -> list[Combo]:
+    combos: list[Combo] = []
+    valid = {c.value for c in REPORT_CATEGORIES}
+    for name, raw in block.items():
+        line = block.lines[name]
+        where = f"combos.{name}"
+        combo = v.mapping(raw, line, where)
+        if combo is None:
+            continue
+        for key in combo:
+            if key not in _COMBO_KEYS:
+                v.fail(combo.lines[key], f"{where}: unknown key {key!r}")
+        category = combo.get("category")
+        if category not in valid:
+            v.fail(line, f"{where}.category: {category!r} is not one of {sorted(valid)}")
+            continue
+        subtype_raw = combo.get("subtype")
+        subtype: Subtype | None = None
+        if category == Category.SERVICE:
+            if subtype_raw not in {s.value for s in Subtype}:
+                v.fail(line, f"{where}.subtype: a service combo needs a valid subtype, got {subtype_raw!r}")
+                continue
+            subtype = Subtype(subtype_raw)
+        elif subtype_raw is not None:
+            v.fail(line, f"{where}.subtype: only service combos take a subtype")
+        weight = v.number(combo.get("weight"), line, f"{where}.weight", 0, MAX_WEIGHT)
+        raw_groups = combo.get("all")
+        groups: list[tuple[str, ...]] = []
+        if not isinstance(raw_groups, list) or len(raw_groups) < 2:
+            v.fail(line, f"{where}.all: expected a list of at least two term lists")
+        else:
+            for group in raw_groups:
+                if not isinstance(group, list) or not group or not all(isinstance(t, str) for t in group):
+                    v.fail(line, f"{where}.all: each group must be a non-empty list of strings")
+                    continue
+                terms = tuple(dict.fromkeys(t for t in (normalize(x) for x in group) if t))
+                if terms:
+                    groups.append(terms)
+        if weight is not None and len(groups) >= 2:
+            combos.append(
+                Combo(
+                    str(name),
+                    Category(category),
+                    subtype,
+                    weight,
+                    bool(combo.get("urgent", False)),
+                    tuple(groups),
+                )
+            )
+    return combos
+
+
 def _parse_categories(v: _Validator, block: _LineDict) -> list[KeywordRule]:
     rules: list[KeywordRule] = []
     valid = {c.value for c in REPORT_CATEGORIES}
@@ -355,6 +434,10 @@ def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
     if "aliases" in top:
         alias_block = v.mapping(top["aliases"], top.lines["aliases"], "aliases")
         aliases = _parse_aliases(v, alias_block) if alias_block is not None else {}
+    combos: list[Combo] = []
+    if "combos" in top:
+        combo_block = v.mapping(top["combos"], top.lines["combos"], "combos")
+        combos = _parse_combos(v, combo_block) if combo_block is not None else []
     modifiers_block = v.mapping(top.get("modifiers"), top.lines.get("modifiers", 1), "modifiers")
     modifiers = _parse_modifiers(v, modifiers_block) if modifiers_block is not None else []
     categories = v.mapping(top.get("categories"), top.lines.get("categories", 1), "categories")
@@ -370,6 +453,7 @@ def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
         modifiers=tuple(modifiers),
         keywords=tuple(keywords),
         aliases=aliases,
+        combos=tuple(combos),
         source=source,
         locations=dict(v.seen),
     )
