@@ -158,9 +158,9 @@ async def run_due(
             result = await session.execute(
                 insert_ignore(session, CareDue.__table__).values(
                     pairing_id=pairing.id, kind=kind, period=period, remind_at=remind_at, due_at=due_at
-                )
+                ).returning(CareDue.__table__.c.id)
             )
-            created += int(bool(result.rowcount))  # type: ignore[attr-defined]
+            created += int(result.first() is not None)
     grace = timedelta(hours=cfg.grace_h)
     open_dues = (
         await session.scalars(

@@ -68,6 +68,7 @@ class FakeWeCom:
     fail_rate: float = 0.0  # share of send calls answered with HTTP 502
     timeout_rate: float = 0.0  # share of send calls that deliver, then hang (the client sees a read timeout)
     hang_s: float = 3.0
+    delay_s: float = 0.0  # added latency on every send call (to catch a broadcast mid-way)
     busy_rate: float = 0.0  # share of send calls answered errcode -1 (系统繁忙)
     invalid_users: set[str] = field(default_factory=set)
     chatids: set[str] | None = None  # None: any chatid exists
@@ -128,7 +129,9 @@ class FakeWeCom:
         return None
 
     async def _fault(self) -> Response | None:
-        """Injected faults before processing: 5xx or busy."""
+        """Injected latency, then faults before processing: 5xx or busy."""
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         roll = self.rng.random()
         if roll < self.fail_rate:
             self.counters["injected_5xx"] += 1

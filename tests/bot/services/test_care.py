@@ -14,7 +14,7 @@ from bot.app import create_app
 from bot.db import Database
 from bot.services import care, care_roster
 from bot.simulator import bridge_request
-from models.care import CareDue, CareVisit
+from models.care import CareDue, CarePairing, CareVisit
 from models.outbox import OutboxMessage
 from tests.conftest import make_settings
 from tests.factories import eventually, make_registry
@@ -91,7 +91,11 @@ async def test_confirmation_in_chat_closes_the_period_and_is_counted(db_url: str
     assert any("你没有与户号 #A101 结对" in b for b in bodies)
     async with db.session() as session:
         due = await session.scalar(
-            select(CareDue).where(CareDue.kind == "visit", CareDue.period == "2026-W48")
+            select(CareDue)
+            .join(CarePairing, CarePairing.id == CareDue.pairing_id)
+            .where(
+                CarePairing.household_code == "A101", CareDue.kind == "visit", CareDue.period == "2026-W48"
+            )
         )
         visits = (await session.scalars(select(CareVisit))).all()
     assert due is not None and due.done_at is not None

@@ -43,7 +43,12 @@ async def send(
 async def test_800_group_broadcast_is_delivered_exactly_once(db_url: str, tmp_path: Path) -> None:
     async with running_fake_wecom(chat_members=10, seed=5) as fake:
         settings = settings_for(
-            make_settings, db_url, tmp_path, fake.url, rate_limits={"appchat_members": 10}
+            make_settings,
+            db_url,
+            tmp_path,
+            fake.url,
+            rate_limits={"appchat_members": 10},
+            outbox={"concurrency": 48},
         )
         db = Database(settings.database.url)
         reg = await make_registry(db, groups=800, channel="wecom", grids=16)
