@@ -1,4 +1,8 @@
-"""Classifier throughput on one core: classify the labelled corpus repeatedly for a few seconds.
+"""Classifier throughput on one core: classify the labelled corpora repeatedly for a few seconds.
+
+Prints two figures: wall-clock messages per second, and messages per CPU-second of this
+process (``time.process_time``). On a shared or busy machine the wall-clock figure drops
+with the load; the CPU-time figure is what one core can do. Target: >= 20,000 msg/s.
 
 Usage: .venv/bin/python bench/classify.py [--seconds 3] [--rules rules.yaml]
 """
@@ -24,8 +28,8 @@ def main() -> None:
     args = parser.parse_args()
     texts = [
         json.loads(line)["text"]
-        for name in ("classify_train.jsonl", "classify_test.jsonl")
-        for line in (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines()
+        for path in sorted((ROOT / "tests" / "data").glob("classify_*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
     classifier = Classifier.from_path(args.rules)
@@ -33,14 +37,17 @@ def main() -> None:
     for text in texts:  # warm-up
         classify(text)
     done = 0
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     deadline = start + args.seconds
     while time.perf_counter() < deadline:
         for text in texts:
             classify(text)
         done += len(texts)
-    elapsed = time.perf_counter() - start
-    print(f"{done / elapsed:,.0f} msg/s ({done} messages in {elapsed:.2f} s, corpus of {len(texts)})")
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    print(
+        f"{done / elapsed:,.0f} msg/s wall, {done / cpu:,.0f} msg/s per CPU-second "
+        f"({done} messages in {elapsed:.2f} s, corpus of {len(texts)})"
+    )
 
 
 if __name__ == "__main__":

@@ -188,7 +188,7 @@ class Classifier:
         if self._alias_re is not None:
             norm = self._alias_re.sub(self._unalias, norm)
         spans = self._spans(norm) if norm and not self._empty else []
-        if not spans:
+        if not spans and not self._combos:
             return Verdict(Category.NONE, None, False, 0.95, ())
         negations = [s for s in spans if s.kind == _NEGATION]
         scoped = [s for s in spans if s.kind == _MODIFIER and self._modifiers[s.index].clause]
