@@ -48,7 +48,6 @@ class NoticeConfig(BaseModel):
 
     require_approval: bool = False
     quiet_hours: QuietHours | None = Field(default_factory=QuietHours)
-    tick_s: float = Field(default=5.0, gt=0)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NoticeConfig:

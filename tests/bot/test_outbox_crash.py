@@ -34,13 +34,22 @@ pytestmark = pytest.mark.slow
 def start_worker(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     log = (config.parent / "worker.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.outbox_runner"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "tests.fakes.outbox_runner"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
 async def test_kill_9_mid_broadcast_then_restart_delivers_to_every_group(db_url: str, tmp_path: Path) -> None:
     async with running_fake_wecom(delay_s=0.02, chat_members=1) as fake:
-        settings = make_settings(db_url, tmp_path / "data", wecom={"enabled": True, "api_base": fake.url})
+        settings = make_settings(
+            db_url,
+            tmp_path / "data",
+            wecom={"enabled": True, "api_base": fake.url},
+            notices={"quiet_hours": None},
+        )
         db = Database(settings.database.url)
         reg = await make_registry(db, groups=GROUPS, channel="wecom", grids=4)
         config = tmp_path / "config.yaml"

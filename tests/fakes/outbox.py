@@ -34,6 +34,7 @@ def channel_overrides(
         },
         "outbox": FAST_OUTBOX,
         "rate_limits": {"avoid_marks": None, **rate_limits},
+        "notices": {"quiet_hours": None},  # tests run at any hour
     }
 
 

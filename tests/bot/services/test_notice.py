@@ -240,7 +240,7 @@ async def test_cancel_stops_the_unsent_rows(db_url: str, tmp_path: Path) -> None
     settings = make_settings(db_url, tmp_path / "data")
     db = Database(settings.database.url)
     await make_registry(db, groups=5)
-    notice = await send(db, settings, create())
+    notice = await send(db, settings, create(), now=DAY)
     async with db.unit_of_work() as session:
         await session.execute(
             update(OutboxMessage)
