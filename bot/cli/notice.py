@@ -50,8 +50,12 @@ async def _send(
             notice = await notices.create_notice(
                 session=session, settings=settings, data=NoticeCreate.model_validate(data), author_id=author
             )
-            notice_id, status, total = notice.id, notice.status, notice.total
+            notice_id, status, total, due_at = notice.id, notice.status, notice.total, notice.due_at
         out.print(f"notice [bold]#{notice_id}[/]: {status}, {total} groups")
+        if status == "scheduled" and due_at is not None:
+            from models.base import to_local
+
+            out.print(f"goes out at {to_local(due_at):%Y-%m-%d %H:%M} (quiet hours or --at); --urgent sends now")
         if status == "pending_approval":
             out.print(f"waiting for a second admin: POST /api/notices/{notice_id}/approve")
         if wait and status == "sending":
