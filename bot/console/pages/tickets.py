@@ -78,7 +78,10 @@ async def ticket_page(number: int, request: Request, session: SessionDep, princi
         raise HTTPException(404, detail={"code": "not_found", "message": "no such ticket"})
     ticket = await ticket_api.load(session, number, principal)
     detail = await ticket_api.detail(session, ticket, principal)
-    return render(request, "ticket.html", t=detail, actions=ACTIONS)
+    workflow = ticket_actions.workflow()
+    allowed = {a for a, (sources, _) in workflow.TRANSITIONS.items() if ticket.status in sources}
+    names = {"open": "受理", "recategorise": "改分类", **workflow.ACTION_NAMES}
+    return render(request, "ticket.html", t=detail, actions=ACTIONS, allowed=allowed, event_names=names)
 
 
 @router.post("/tickets/{number}/act")
