@@ -11,9 +11,12 @@ Pipeline for one message:
    the same clause, is dropped.
 5. Modifiers: cue groups found anywhere (reminder, drill, news elsewhere, resolved, ad,
    hypothetical question, here-and-now, intensity) multiply category scores; a group can be
-   cancelled by another (``reminder`` unless ``here_now``).
-6. Each category scorer in ``handlers.categories`` scores its hits; the best score at or above
-   the threshold wins, otherwise the message is ``none``.
+   cancelled by another (``reminder`` unless ``here_now``), and a ``resets`` cue (不过, 另外)
+   drops the damping cues said before it.
+6. Combos: families of terms that must all occur (``[电梯] x [卡住, 在里面]``) add a hit.
+7. Each category scorer in ``handlers.categories`` scores its hits. A category whose
+   emergency cues reach the threshold on their own ranks first (safety first); otherwise the
+   best score at or above the threshold wins, else the message is ``none``.
 """
 
 from __future__ import annotations

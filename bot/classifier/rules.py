@@ -8,14 +8,24 @@ problem it finds, each with its line number, and raises one :class:`RulesError`,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bot.classifier.normalize import normalize
+from bot.classifier.ruleset import Combo, KeywordRule, Modifier, RulesError, RuleSet
 from bot.classifier.types import REPORT_CATEGORIES, Category, Subtype
+
+__all__ = [
+    "Combo",
+    "KeywordRule",
+    "Modifier",
+    "RuleSet",
+    "RulesError",
+    "load_rules",
+    "parse_rules",
+]
 
 MAX_WEIGHT = 10.0
 MAX_FACTOR = 5.0
@@ -23,101 +33,6 @@ _TOP_KEYS = {"version", "threshold", "aliases", "negation", "modifiers", "catego
 _COMBO_KEYS = {"category", "subtype", "weight", "urgent", "all"}
 _MODIFIER_KEYS = {"factor", "terms", "unless", "categories", "urgent", "always", "scope", "resets"}
 _KEYWORD_KEYS = {"keywords", "urgent"}
-
-
-class RulesError(ValueError):
-    """The rules file is invalid.
-
-    Attributes:
-        problems: One human-readable message per problem, each starting with its location.
-    """
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems) if problems else "invalid rules")
-
-
-@dataclass(frozen=True, slots=True)
-class KeywordRule:
-    """A weighted keyword or phrase pointing to a category (and, for service, a subtype)."""
-
-    term: str
-    weight: float
-    category: Category
-    subtype: Subtype | None
-    urgent: bool
-    location: str
-
-
-@dataclass(frozen=True, slots=True)
-class Modifier:
-    """A message-level cue group that scales category scores (reminders, drills, news, ...).
-
-    Attributes:
-        name: Group name, e.g. ``reminder``.
-        terms: Normalised cue terms.
-        factor: Multiplier applied to the scores of ``categories`` when the group is in force.
-        unless: Names of groups whose presence cancels this one (``reminder`` unless ``here_now``).
-        categories: Categories the factor applies to; all report categories when empty in the file.
-        urgent: When true and the group is in force, a report in ``categories`` is urgent.
-        always: When true the group needs no cue term: it is in force unless an ``unless``
-            group is present (e.g. "a service keyword without any request cue counts less").
-        clause: When true (``scope: clause``) the factor applies only to keywords that follow
-            a cue in the same clause ("万一着火" scales 着火, not the rest of the message).
-        resets: When true a cue of this group (不过, 另外) drops the damping cues (factor
-            below 1) seen before it: "谢谢师傅, 不过水管又漏了" is a new report.
-    """
-
-    name: str
-    terms: tuple[str, ...]
-    factor: float
-    unless: tuple[str, ...]
-    categories: tuple[Category, ...]
-    urgent: bool
-    always: bool = False
-    clause: bool = False
-    resets: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Combo:
-    """A cue made of several term families that must all occur in the message.
-
-    It generalises where single keywords cannot: ``[电梯] x [卡住, 在里面, 出不来]`` is a
-    person trapped in a lift however the sentence runs. Combo terms are plain substrings;
-    they may repeat keywords and are not subject to the longest-match rule.
-
-    Attributes:
-        name: Combo name, shown in ``matched`` with the terms found (``电梯+卡住``).
-        category: The category it scores for.
-        subtype: The service subtype, for ``service`` combos.
-        weight: Score added when every group is present.
-        urgent: Whether the combo is an emergency cue.
-        groups: Each group is a tuple of alternative normalised terms.
-    """
-
-    name: str
-    category: Category
-    subtype: Subtype | None
-    weight: float
-    urgent: bool
-    groups: tuple[tuple[str, ...], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSet:
-    """All rules from one rules file, validated and normalised."""
-
-    threshold: float
-    negation_terms: tuple[str, ...]
-    negation_window: int
-    negation_categories: tuple[Category, ...]
-    modifiers: tuple[Modifier, ...]
-    keywords: tuple[KeywordRule, ...]
-    aliases: dict[str, str] = field(default_factory=dict)
-    combos: tuple[Combo, ...] = ()
-    source: str = "<memory>"
-    locations: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 class _LineDict(dict[Any, Any]):
