@@ -45,6 +45,14 @@ STATUS_NAMES = {
     "merged": "已合并",
     "duplicate": "重复",
 }
+NOTICE_STATUS_NAMES = {
+    "pending_approval": "待审批",
+    "scheduled": "待发送",
+    "sending": "发送中",
+    "done": "已完成",
+    "cancelled": "已撤回",
+    "recurring": "周期发送",
+}
 ROLE_NAMES = {TokenRole.ADMIN: "管理员", TokenRole.GRID_MEMBER: "网格员", TokenRole.VIEWER: "只读"}
 CATEGORY_COLOURS = {"dispute": "#d97706", "hazard": "#dc2626", "security": "#7c3aed", "service": "#2563eb"}
 
@@ -52,6 +60,27 @@ CATEGORY_COLOURS = {"dispute": "#d97706", "hazard": "#dc2626", "security": "#7c3
 def fmt_time(value: datetime | None, pattern: str = "%m-%d %H:%M") -> str:
     """A stored UTC time in Asia/Shanghai, short."""
     return to_local(value).strftime(pattern) if value else "—"
+
+
+def describe_target(target: dict[str, Any], grid_names: dict[int, str] | None = None) -> str:
+    """A notice target in words: 全部楼栋群, 网格 第1网格、第2网格, 主题楼 法治楼 ..."""
+    if target.get("all"):
+        return "全部楼栋群"
+    parts = []
+    for key, name in (
+        ("communities", "社区"),
+        ("grids", "网格"),
+        ("buildings", "楼栋"),
+        ("groups", "群"),
+        ("tags", "主题楼"),
+    ):
+        values = target.get(key) or []
+        if key == "grids" and grid_names:
+            values = [grid_names.get(v, v) if isinstance(v, int) else v for v in values]
+        if values:
+            shown = "、".join(str(v) for v in values[:5]) + (f" 等{len(values)}个" if len(values) > 5 else "")
+            parts.append(f"{name} {shown}")
+    return "；".join(parts) or "—"
 
 
 def pct(value: float | None) -> str:
@@ -64,6 +93,7 @@ TEMPLATES.env.globals.update(
     CATEGORY_NAMES=CATEGORY_NAMES,
     SUBTYPE_NAMES=SUBTYPE_NAMES,
     STATUS_NAMES=STATUS_NAMES,
+    NOTICE_STATUS_NAMES=NOTICE_STATUS_NAMES,
     ROLE_NAMES=ROLE_NAMES,
     CATEGORY_COLOURS=CATEGORY_COLOURS,
 )

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.api.audit import audit
 from bot.api.deps import SessionDep
-from bot.console.web import AdminActionUser, PageUser, back, render
+from bot.console.web import AdminActionUser, PageUser, back, describe_target, render
 from models.base import LOCAL_TZ, utcnow
 from models.registry import Community, Grid, Group
 
@@ -188,7 +188,15 @@ async def notice_page(notice_id: int, request: Request, session: SessionDep, pri
     notice = service()
     progress = await notice.progress(session=session, notice=row)
     failed = await notice.receipts(session=session, notice_id=row.id, status="failed", limit=100)
-    return render(request, "notice.html", n=row, p=progress, failed=failed)
+    grid_names = {g.id: g.name for g in (await session.scalars(select(Grid))).all()}
+    return render(
+        request,
+        "notice.html",
+        n=row,
+        p=progress,
+        failed=failed,
+        target=describe_target(row.target, grid_names),
+    )
 
 
 @router.get("/notices/{notice_id}/progress", response_class=HTMLResponse)
