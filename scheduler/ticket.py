@@ -18,11 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
-from bot.services import notify, registry, routing, workflow
+from bot.services import notify, routing, workflow
 from bot.services.sla import sla_config
 from bot.services.ticket import add_event
 from bot.settings import Settings
 from models.base import utcnow
+from models.registry import Group
 from models.ticket import Ticket, TicketStatus
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ async def sweep_ticket(
 
 async def escalation_targets(*, session: AsyncSession, ticket: Ticket, kind: str) -> list[str]:
     """The grid leader(s) of the ticket's grid (admins when there are none), or the admins."""
-    group = await registry.get_group(session=session, group_id=ticket.group_id) if ticket.group_id else None
+    group = await session.get(Group, ticket.group_id) if ticket.group_id else None
     for step in (kind, "admins"):
         people, _ = await routing.resolve_kind(
             session=session, kind=step, group=group, grid_id=ticket.grid_id, subtype=ticket.subtype
@@ -148,20 +149,52 @@ async def escalation_targets(*, session: AsyncSession, ticket: Ticket, kind: str
     return []
 
 
-async def open_numbers(*, session: AsyncSession) -> list[int]:
+def next_due_at(ticket: Ticket, settings: Settings) -> datetime | None:
+    """When ``sweep_ticket`` next has something to do for this ticket (None: nothing ever)."""
+    if ticket.status == TicketStatus.NEW:
+        return ticket.created_at
+    config = sla_config(settings)
+    policy = config.policy(ticket.sla_policy)
+    accept_phase = ticket.status in ACCEPT_PHASE
+    due = ticket.accept_due_at if accept_phase else ticket.resolve_due_at
+    moments: list[datetime] = []
+    if ticket.urgent and accept_phase and ticket.status != TicketStatus.RETURNED:
+        last = ticket.last_paged_at or ticket.sla_started_at
+        if last is not None:
+            moments.append(last + timedelta(minutes=config.page_interval_minutes))
+    if due is not None:
+        if ticket.warned_at is None and ticket.sla_started_at is not None:
+            moments.append(
+                min(due, config.elapsed_point(policy, ticket.sla_started_at, due, config.warn_ratio))
+            )
+        if ticket.escalation_level < len(config.escalation):
+            moments.append(
+                due + timedelta(minutes=policy.escalation_interval_minutes) * ticket.escalation_level
+            )
+    return min(moments) if moments else None
+
+
+async def due_numbers(*, session: AsyncSession, settings: Settings, now: datetime) -> list[int]:
+    """Open tickets with something due now, urgent first (read in one query; no write transaction)."""
     states = [s.value for s in (TicketStatus.NEW, *ACCEPT_PHASE, *RESOLVE_PHASE)]
     rows = await session.scalars(
-        select(Ticket.number).where(Ticket.status.in_(states)).order_by(Ticket.urgent.desc(), Ticket.number)
+        select(Ticket).where(Ticket.status.in_(states)).order_by(Ticket.urgent.desc(), Ticket.number)
     )
-    return list(rows.all())
+    numbers = []
+    for ticket in rows.all():
+        moment = next_due_at(ticket, settings)
+        if moment is not None and moment <= now:
+            numbers.append(ticket.number)
+    return numbers
 
 
 async def sweep(*, db: Database, settings: Settings, now: datetime | None = None) -> SweepReport:
-    """One SLA pass over every open ticket, each in its own unit of work (one bad ticket stops nothing)."""
+    """One SLA pass: every open ticket with something due, each in its own unit of work (one bad ticket
+    stops nothing). ``checked`` counts the tickets that had work."""
     now = now or utcnow()
     total = SweepReport()
     async with db.session() as session:
-        numbers = await open_numbers(session=session)
+        numbers = await due_numbers(session=session, settings=settings, now=now)
     for number in numbers:
         try:
             async with db.unit_of_work() as session:

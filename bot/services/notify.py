@@ -16,7 +16,7 @@ from bot.services import outbox, registry
 from bot.settings import Settings
 from models.base import to_local
 from models.outbox import TargetKind
-from models.registry import Channel, Group, Person
+from models.registry import Building, Channel, Group, Person
 from models.ticket import Ticket
 
 CATEGORY_NAMES = {
@@ -81,11 +81,11 @@ async def place(session: AsyncSession, ticket: Ticket) -> str:
     """ "3栋 · 3栋楼栋群" for a ticket's group (or "私聊上报" without one)."""
     if not ticket.group_id:
         return "私聊上报"
-    group = await registry.get_group(session=session, group_id=ticket.group_id)
+    group = await session.get(Group, ticket.group_id)  # identity-map cached, unlike registry.get_group
     if group is None:
         return ticket.group_id
-    building = group.building.name if group.building is not None else ""
-    return " · ".join(p for p in (building, group.name or group.group_id) if p)
+    building = await session.get(Building, group.building_id) if group.building_id is not None else None
+    return " · ".join(p for p in (building.name if building else "", group.name or group.group_id) if p)
 
 
 async def person_name(session: AsyncSession, person_id: str | None) -> str:

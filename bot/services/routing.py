@@ -246,7 +246,7 @@ async def route(
 
 async def route_ticket(*, session: AsyncSession, settings: Settings, ticket: Ticket) -> Route:
     """Route an existing ticket from its own category and place."""
-    group = await registry.get_group(session=session, group_id=ticket.group_id) if ticket.group_id else None
+    group = await session.get(Group, ticket.group_id) if ticket.group_id else None
     return await route(
         session=session,
         settings=settings,
@@ -330,7 +330,7 @@ async def dispatcher_for(
 ) -> str | None:
     """Who re-dispatches a returned ticket: the grid member, else the grid leader, else an admin
     (skipping ``not_person``, who returned it, unless nobody else is left)."""
-    group = await registry.get_group(session=session, group_id=ticket.group_id) if ticket.group_id else None
+    group = await session.get(Group, ticket.group_id) if ticket.group_id else None
     for kind in ("grid_member", "grid_leader", "admins"):
         people, _ = await resolve_kind(
             session=session, kind=kind, group=group, grid_id=ticket.grid_id, subtype=ticket.subtype

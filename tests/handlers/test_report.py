@@ -58,15 +58,15 @@ async def declare(
 async def test_inhibited_report_gets_the_notice_not_a_ticket(db: Database, settings: Settings) -> None:
     await make_registry(db, groups=2)
     await declare(db)
-    await deliver(db, settings, message("3栋电梯坏了不动了", sender="r1"))
-    await deliver(db, settings, message("3栋电梯坏了不动了 怎么回事", sender="r2"))
+    await deliver(db, settings, message("3栋电梯坏了，麻烦物业来修一下", sender="r1"))
+    await deliver(db, settings, message("3栋电梯坏了，麻烦物业来修一下吧", sender="r2"))
     assert await count(db, Ticket) == 0
     assert await count(db, InhibitionHit) == 2
     texts = await replies(db, "g0@chatroom")
     assert len(texts) == 1  # the notice is not repeated to every resident within minutes
     assert texts[0].startswith("【电梯维保】3栋电梯今天维保") and "无需重复报修" in texts[0]
     # outside the scope (another group), and an urgent report inside it, are ticketed
-    await deliver(db, settings, message("3栋电梯坏了不动了", group="g1@chatroom", sender="r3"))
+    await deliver(db, settings, message("3栋电梯坏了，麻烦物业来修一下", group="g1@chatroom", sender="r3"))
     await deliver(db, settings, message("电梯里有人被困住了", sender="r4"))
     assert await count(db, Ticket) == 2
 
@@ -74,14 +74,14 @@ async def test_inhibited_report_gets_the_notice_not_a_ticket(db: Database, setti
 async def test_inhibition_window_and_scope_kinds(db: Database, settings: Settings) -> None:
     await make_registry(db, groups=2, grids=2)
     await declare(db, starts_at=utcnow() - timedelta(hours=5), ends_at=utcnow() - timedelta(hours=1))  # over
-    await deliver(db, settings, message("3栋电梯坏了不动了", sender="r1"))
+    await deliver(db, settings, message("3栋电梯坏了，麻烦物业来修一下", sender="r1"))
     assert await count(db, Ticket) == 1
     assert await count(db, InhibitionHit) == 0
     async with db.session() as session:
         grid_of_g0 = await session.scalar(select(Ticket.grid_id).where(Ticket.number == 1))
     await declare(db, scope_kind="grids", scope_ids=[str(grid_of_g0)])
-    await deliver(db, settings, message("2栋电梯又坏了", group="g0@chatroom", sender="r2"))
-    await deliver(db, settings, message("2栋电梯又坏了", group="g1@chatroom", sender="r3"))
+    await deliver(db, settings, message("2栋电梯坏了，麻烦物业来修一下", group="g0@chatroom", sender="r2"))
+    await deliver(db, settings, message("2栋电梯坏了，麻烦物业来修一下", group="g1@chatroom", sender="r3"))
     assert await count(db, InhibitionHit) == 1  # g0's grid is inhibited, g1's grid is not
     assert (await ticket(db, 1)).report_count == 1
     assert await count(db, Ticket) == 2

@@ -128,7 +128,7 @@ async def test_resident_cannot_accept_and_commands_never_open_tickets(
 async def test_query_scope_and_privacy(db: Database, settings: Settings) -> None:
     await make_registry(db, groups=2)
     await deliver(db, settings, message("楼上302天天半夜吵", sender="r1"))  # a dispute: private
-    await deliver(db, settings, message("3栋电梯坏了不动了", sender="r1"))  # repair: public
+    await deliver(db, settings, message("3栋电梯坏了，麻烦物业来修一下", sender="r1"))  # repair: public
     await deliver(db, settings, message("查询 #1", group="g1@chatroom", sender="r9"))
     assert (await replies(db, "g1@chatroom"))[-1] == "您只能查询本群的工单。"
     await deliver(db, settings, message("查询 #1", sender="r5"))
