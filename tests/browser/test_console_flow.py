@@ -75,8 +75,8 @@ def test_admin_handles_the_gas_leak_and_broadcasts(live: Live, browser: Any) -> 
     page.click("header nav >> text=通知")
     page.fill("#title", "燃气安全提醒")
     page.fill("#body", "{building}的居民：闻到燃气味请立即开窗、关阀，到室外拨打抢修电话。")
-    page.check("input[name=kind][value=grids]")
-    page.select_option("#grids", index=0)
+    page.select_option("#grids", index=0)  # picking a grid switches the target to 按网格 by itself
+    assert page.is_checked("input[name=kind][value=grids]")
     page.click("button:has-text('预览')")
     page.wait_for_selector("#preview-count")
     per_grid = int(page.inner_text("#preview-count"))
