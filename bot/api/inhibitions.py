@@ -55,6 +55,10 @@ class InhibitionCreate(BaseModel):
             raise ValueError("ends_at must be after starts_at")
         if self.scope_kind != ScopeKind.ALL and not self.scope_ids:
             raise ValueError("scope_ids is required unless scope_kind is 'all'")
+        if self.scope_kind in (ScopeKind.BUILDINGS, ScopeKind.GRIDS) and not all(
+            s.strip().isdigit() for s in self.scope_ids
+        ):
+            raise ValueError("building and grid scope_ids are numeric ids")
         if self.kind == InhibitionKind.OTHER and not (self.keywords or self.categories):
             raise ValueError("kind 'other' needs keywords or categories")
         return self

@@ -59,6 +59,7 @@ async def test_bad_input_is_a_clear_422(client: httpx.AsyncClient, app: Any) -> 
         body(ends_at=(now - timedelta(hours=1)).isoformat()),
         body(starts_at="2026-11-28T09:00:00"),  # no offset
         body(scope_kind="buildings", scope_ids=[]),
+        body(scope_kind="grids", scope_ids=["网格1"]),
         body(kind="other"),  # neither keywords nor categories
         body(categories=["weather"]),
         body(kind="停气"),
