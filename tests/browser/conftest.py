@@ -61,7 +61,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     settings = make_settings(
         url,
         root / "data",
-        notices={"quiet_hours": None},
+        notices={"quiet_hours": None},  # send at any hour
+        rate_limits={"avoid_marks": None},  # and at :00/:30 too (bulk sends pause there by default)
         server={"public_url": f"http://127.0.0.1:{port}"},
     )
     (root / "data").mkdir(parents=True, exist_ok=True)
