@@ -75,6 +75,7 @@ class RateLimitConfig(BaseModel):
 
     enabled: bool = True
     margin: float = 0.03  # share of each window added as safety (network jitter, clock differences)
+    margin_min_s: float = 0.5  # ... but at least this many seconds
     max_wait_s: float = 5.0
     appchat_members: int = 100
     avoid_marks: AvoidMarks | None = Field(default_factory=AvoidMarks)
@@ -170,7 +171,8 @@ class Limiter:
     def _window(self, name: str, rule: RuleConfig, key: str) -> Window:
         w = self.windows.get((name, key))
         if w is None:
-            w = self.windows[(name, key)] = Window(rule.limit, rule.per_s * (1 + self.config.margin))
+            per_s = rule.per_s + max(rule.per_s * self.config.margin, self.config.margin_min_s)
+            w = self.windows[(name, key)] = Window(rule.limit, per_s)
         return w
 
     def _day(self, at: float) -> str:

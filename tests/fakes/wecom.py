@@ -12,7 +12,8 @@ Usage::
         assert fake.counters["rate_limited"] == 0   # 45009 answered when a published limit is broken
 
 It serves ``/cgi-bin/gettoken``, ``/cgi-bin/message/send``, ``/cgi-bin/appchat/send``, ``/cgi-bin/webhook/send``,
-``/cgi-bin/aibot/response`` and ``/bridge/send`` on 127.0.0.1:<free port>, answering with WeCom's
+``/cgi-bin/aibot/response`` and ``/bridge/send`` on 127.0.0.1:<free port> (plus ``/_fake/stats`` and
+``/_fake/control`` to drive a fake running in another process, as bench/broadcast.py does), answering with WeCom's
 ``{"errcode", "errmsg"}`` JSON (HTTP 200 even for errors, as the real API does). Limits are sliding windows.
 """
 
@@ -299,9 +300,35 @@ class FakeWeCom:
         self.counters["delivered"] += 1
         return JSONResponse({"ok": True})
 
+    async def control_stats(self, request: Request) -> Response:
+        """``GET /_fake/stats``: counters and per-target delivery counts (for a fake in another process)."""
+        per_target: dict[str, int] = defaultdict(int)
+        for d in self.received:
+            per_target[f"{d.api}:{d.target}:{hashlib.sha1(d.body.encode()).hexdigest()[:12]}"] += 1
+        return JSONResponse(
+            {"counters": dict(self.counters), "received": len(self.received), "per_target": per_target}
+        )
+
+    async def control(self, request: Request) -> Response:
+        """``POST /_fake/control`` ``{"knobs": {...}, "expire_tokens": bool, "reset": bool}``."""
+        body = await request.json()
+        for key, value in (body.get("knobs") or {}).items():
+            if key in ("robot_limit", "appchat_limit"):
+                value = tuple(value)
+            setattr(self, key, value)
+        if body.get("expire_tokens"):
+            self.force_expire_tokens()
+        if body.get("reset"):
+            self.received.clear()
+            self.counters.clear()
+            self.windows.clear()
+        return JSONResponse({"ok": True})
+
     def app(self) -> Starlette:
         return Starlette(
             routes=[
+                Route("/_fake/stats", self.control_stats, methods=["GET"]),
+                Route("/_fake/control", self.control, methods=["POST"]),
                 Route("/cgi-bin/gettoken", self.gettoken, methods=["GET"]),
                 Route("/cgi-bin/message/send", self.message_send, methods=["POST"]),
                 Route("/cgi-bin/appchat/send", self.appchat_send, methods=["POST"]),

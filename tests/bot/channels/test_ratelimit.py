@@ -27,7 +27,7 @@ T0 = datetime(2026, 11, 30, 2, 10, tzinfo=UTC).timestamp()
 
 
 def limiter(clock: Clock, section: dict[str, object] | None = None, **kw: object) -> Limiter:
-    cfg = RateLimitConfig.from_section({"margin": 0, **(section or {})})
+    cfg = RateLimitConfig.from_section({"margin": 0, "margin_min_s": 0, **(section or {})})
     return Limiter(cfg, clock=clock, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
 
 
