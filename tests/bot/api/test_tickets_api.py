@@ -134,3 +134,31 @@ async def test_unauthenticated_and_bad_input(client: httpx.AsyncClient, admin_to
         "/api/tickets", params={"since": "2026-01-01T00:00:00"}, headers=bearer(admin_token)
     )
     assert naive.status_code == 422 and naive.json()["error"]["code"] == "naive_datetime"
+
+
+async def test_reassign_and_merge_go_through_the_workflow(
+    app: Any, client: httpx.AsyncClient, settings: Settings, registry: dict[str, Any], admin_token: str
+) -> None:
+    h = bearer(admin_token)
+    first = await report(app, client, settings, group=registry["groups"][0], text="家里水管爆了需要师傅来修")
+    second = await report(
+        app, client, settings, group=registry["groups"][2], text="楼道灯坏了好几天，晚上很黑"
+    )
+    moved = await client.post(
+        f"/api/tickets/{first.number}/transitions", json={"action": "转派", "target": "repair"}, headers=h
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["assignee_id"] == "lead-repair" and moved.json()["status"] == "assigned"
+    unknown = await client.post(
+        f"/api/tickets/{first.number}/transitions",
+        json={"action": "reassign", "target": "nobody-at-all"},
+        headers=h,
+    )
+    assert unknown.status_code in (404, 422)
+    merged = await client.post(
+        f"/api/tickets/{second.number}/transitions",
+        json={"action": "merge", "target": str(first.number)},
+        headers=h,
+    )
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["status"] == "merged" and merged.json()["merged_into"] == first.number
