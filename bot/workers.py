@@ -274,7 +274,7 @@ class OutboxWorker:
                 .order_by(OutboxMessage.priority, OutboxMessage.id)
                 .limit(limit or cfg.batch_size)
             )
-            if session.bind.dialect.name == "postgresql":
+            if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = list((await session.scalars(query)).all())
             if rows:

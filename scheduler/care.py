@@ -11,10 +11,10 @@ logger = logging.getLogger(__name__)
 
 async def tick() -> None:
     """Create this period's due rows, send reminders that are due, report overdue visits."""
-    from bot.services import care
+    import bot.services.care as care_service
 
     rt = runtime()
     async with rt.db.unit_of_work() as session:
-        result = await care.run_due(session=session, settings=rt.settings)
+        result = await care_service.run_due(session=session, settings=rt.settings)
     if any(result.values()):
         logger.info("care tick: %s", result)

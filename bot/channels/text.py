@@ -10,7 +10,9 @@ _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
 
 def _hard_split(text: str, limit: int) -> list[str]:
     """Cut a text with no usable boundary at character boundaries, each piece at most ``limit`` bytes."""
-    pieces, current, size = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
     for ch in text:
         n = len(ch.encode())
         if size + n > limit and current:

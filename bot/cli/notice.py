@@ -55,7 +55,9 @@ async def _send(
         if status == "scheduled" and due_at is not None:
             from models.base import to_local
 
-            out.print(f"goes out at {to_local(due_at):%Y-%m-%d %H:%M} (quiet hours or --at); --urgent sends now")
+            out.print(
+                f"goes out at {to_local(due_at):%Y-%m-%d %H:%M} (quiet hours or --at); --urgent sends now"
+            )
         if status == "pending_approval":
             out.print(f"waiting for a second admin: POST /api/notices/{notice_id}/approve")
         if wait and status == "sending":
@@ -174,8 +176,10 @@ async def _schedule(
                     session=session,
                     settings=settings,
                     author_id="cli",
-                    data=NoticeCreate(title=title, body=text, cron=cron, target=target),
-                )  # type: ignore[arg-type]
+                    data=NoticeCreate.model_validate(
+                        {"title": title, "body": text, "cron": cron, "target": target}
+                    ),
+                )
                 out.print(f"recurring notice #{notice.id} ({notice.status})")
             else:
                 changed = await notice_schedule.load_config_schedules(session=session, settings=settings)

@@ -156,9 +156,9 @@ async def run_due(
             period, due_at = cur
             remind_at = due_at - timedelta(hours=cfg.remind_lead_h.get(kind, 24.0))
             result = await session.execute(
-                insert_ignore(session, CareDue.__table__).values(
-                    pairing_id=pairing.id, kind=kind, period=period, remind_at=remind_at, due_at=due_at
-                ).returning(CareDue.__table__.c.id)
+                insert_ignore(session, CareDue.__table__)
+                .values(pairing_id=pairing.id, kind=kind, period=period, remind_at=remind_at, due_at=due_at)
+                .returning(CareDue.__table__.c.id)
             )
             created += int(result.first() is not None)
     grace = timedelta(hours=cfg.grace_h)
@@ -170,9 +170,10 @@ async def run_due(
         )
     ).all()
     for due in open_dues:
-        pairing, household = pairings.get(due.pairing_id), households.get(due.pairing_id)
-        if pairing is None or household is None:
+        found_pairing, found_household = pairings.get(due.pairing_id), households.get(due.pairing_id)
+        if found_pairing is None or found_household is None:
             continue
+        pairing, household = found_pairing, found_household
         what = CARE_NAMES.get(due.kind, due.kind)
         local_due = due.due_at.astimezone(tz)
         if due.due_at + grace <= now:

@@ -14,28 +14,32 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.dialect import insert_ignore
+from bot.services.notice_targets import (
+    FIELDS,
+    NoticeError,
+    check_template,
+    notice_text,
+    render,
+    resolve_groups,
+)
 from bot.services.outbox import BULK, URGENT, resolve_channel
 from bot.settings import Settings
 from models.base import utcnow
 from models.notice import Notice, NoticeCreate, NoticeSchedule, NoticeStatus, NoticeTarget
 from models.outbox import OutboxMessage, OutboxStatus, TargetKind
-from models.registry import Building, Community, Grid, Group, Person, Role
+from models.registry import Group
 
 logger = logging.getLogger(__name__)
-
-FIELDS = ("building", "grid_member", "group_name", "community", "grid")
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class QuietHours(BaseModel):
@@ -52,16 +56,6 @@ class NoticeConfig(BaseModel):
     @classmethod
     def from_settings(cls, settings: Settings) -> NoticeConfig:
         return cls.model_validate(settings.notices or {})
-
-
-class NoticeError(Exception):
-    """A refused notice operation; ``status`` is the HTTP status the API answers with."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 # -- time -----------------------------------------------------------------------------------------
@@ -100,96 +94,6 @@ def next_slot(cron: str, tz: str, after: datetime) -> datetime:
     """The first cron slot strictly after ``after`` (cron read in ``tz``)."""
     nxt = croniter(cron, after.astimezone(ZoneInfo(tz))).get_next(datetime)
     return nxt.astimezone(ZoneInfo("UTC"))
-
-
-# -- templates ------------------------------------------------------------------------------------
-def check_template(body: str) -> None:
-    unknown = sorted({m for m in _PLACEHOLDER.findall(body) if m not in FIELDS})
-    if unknown:
-        raise NoticeError(
-            422, "unknown_field", f"unknown template field(s) {', '.join(unknown)}; use {', '.join(FIELDS)}"
-        )
-
-
-def render(body: str, fields: dict[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda m: fields.get(m.group(1), m.group(0)), body)
-
-
-def notice_text(title: str, body: str) -> str:
-    return f"【{title}】\n{body}" if title else body
-
-
-# -- targets --------------------------------------------------------------------------------------
-def _by_name_or_id(column_id: Any, column_name: Any, values: list[str | int]) -> Any:
-    ids = [int(v) for v in values if isinstance(v, int) or (isinstance(v, str) and v.isdigit())]
-    names = [str(v) for v in values]
-    return or_(column_id.in_(ids), column_name.in_(names))
-
-
-async def resolve_groups(*, session: AsyncSession, target: NoticeTarget) -> list[dict[str, Any]]:
-    """The registered groups a target selects, with the fields templates may use."""
-    query = (
-        select(Group, Building.name, Grid.id, Grid.name, Community.name)
-        .outerjoin(Building, Group.building_id == Building.id)
-        .outerjoin(Grid, Building.grid_id == Grid.id)
-        .outerjoin(Community, Grid.community_id == Community.id)
-        .where(Group.registered.is_(True))
-        .order_by(Group.group_id)
-    )
-    rows = (await session.execute(query)).all()
-    members = {
-        p.grid_id: p
-        for p in (
-            await session.scalars(
-                select(Person).where(Person.role == Role.GRID_MEMBER.value).order_by(Person.person_id.desc())
-            )
-        )
-    }
-    names = {p.person_id: p.name for p in members.values()}
-    if any(g.grid_member_id and g.grid_member_id not in names for g, *_ in rows):
-        ids = {g.grid_member_id for g, *_ in rows if g.grid_member_id}
-        names.update(
-            {
-                p.person_id: p.name
-                for p in await session.scalars(select(Person).where(Person.person_id.in_(ids)))
-            }
-        )
-    tags, groups = set(target.tags), set(target.groups)
-
-    def matches(
-        group: Group, building: str | None, grid_id: int | None, grid: str | None, community: str | None
-    ) -> bool:
-        if target.all or group.group_id in groups or tags.intersection(group.tags or []):
-            return True
-        for values, ident, name in (
-            (target.communities, None, community),
-            (target.grids, grid_id, grid),
-            (target.buildings, group.building_id, building),
-        ):
-            if values and any((isinstance(v, int) and v == ident) or str(v) == name for v in values):
-                return True
-        return False
-
-    out = []
-    for group, building, grid_id, grid, community in rows:
-        if not matches(group, building, grid_id, grid, community):
-            continue
-        member = names.get(group.grid_member_id or "") or (
-            members[grid_id].name if grid_id in members else ""
-        )
-        out.append(
-            {
-                "group": group,
-                "fields": {
-                    "building": building or "",
-                    "grid_member": member,
-                    "group_name": group.name,
-                    "community": community or "",
-                    "grid": grid or "",
-                },
-            }
-        )
-    return out
 
 
 # -- lifecycle ------------------------------------------------------------------------------------
@@ -387,7 +291,7 @@ async def counts(*, session: AsyncSession, notice_ids: list[int]) -> dict[int, d
     )
     out: dict[int, dict[str, int]] = {i: {s.value: 0 for s in OutboxStatus} for i in notice_ids}
     for notice_id, status, n in rows.all():
-        out[int(notice_id)][status] = int(n)
+        out[int(notice_id or 0)][status] = int(n)
     return out
 
 
@@ -464,3 +368,13 @@ async def finish_done(*, session: AsyncSession, now: datetime | None = None) -> 
             notice.status, notice.finished_at = NoticeStatus.DONE.value, now
             done += 1
     return done
+
+
+__all__ = [
+    "FIELDS",
+    "NoticeError",
+    "check_template",
+    "notice_text",
+    "render",
+    "resolve_groups",
+]
