@@ -13,16 +13,13 @@ from scheduler import runtime
 
 logger = logging.getLogger(__name__)
 
-_loaded: set[int] = set()  # runtimes (by id) that have loaded the config schedules
-
-
 async def tick() -> None:
     """Load config schedules (first tick of this leader), start due runs, fan out due notices."""
     rt = runtime()
-    if id(rt) not in _loaded:
+    if not rt.extras.get("notice_schedules_loaded"):
         async with rt.db.unit_of_work() as session:
             changed = await notice_schedule.load_config_schedules(session=session, settings=rt.settings)
-        _loaded.add(id(rt))
+        rt.extras["notice_schedules_loaded"] = True
         if changed:
             logger.info("notice schedules: %s loaded or updated from config", changed)
     async with rt.db.unit_of_work() as session:
