@@ -90,6 +90,24 @@ def due_time(
     return when
 
 
+MAX_AHEAD_DAYS = 366
+
+
+def check_cron(cron: str, tz: str, now: datetime) -> None:
+    """Refuse a cron that is not 5 fields, is invalid, or never fires within a year and a bit."""
+    bad = NoticeError(
+        422, "bad_cron", f"not a valid 5-field cron expression that fires within a year: {cron!r}"
+    )
+    if len(cron.split()) != 5 or not croniter.is_valid(cron):
+        raise bad
+    try:
+        first = next_slot(cron, tz, now)
+    except Exception:  # croniter gives up on dates that never come (e.g. 31 February)
+        raise bad from None
+    if first > now + timedelta(days=MAX_AHEAD_DAYS + 31):
+        raise bad
+
+
 def next_slot(cron: str, tz: str, after: datetime) -> datetime:
     """The first cron slot strictly after ``after`` (cron read in ``tz``)."""
     nxt = croniter(cron, after.astimezone(ZoneInfo(tz))).get_next(datetime)
@@ -120,8 +138,10 @@ async def create_notice(
     check_template(data.body)
     if data.send_at is not None and data.send_at.tzinfo is None:
         raise NoticeError(422, "naive_datetime", "send_at needs a UTC offset, e.g. 2026-12-01T09:00:00+08:00")
-    if data.cron is not None and not croniter.is_valid(data.cron):
-        raise NoticeError(422, "bad_cron", f"not a valid 5-field cron expression: {data.cron!r}")
+    if data.send_at is not None and data.send_at > now + timedelta(days=MAX_AHEAD_DAYS):
+        raise NoticeError(422, "too_far", f"send_at is more than {MAX_AHEAD_DAYS} days ahead")
+    if data.cron is not None:
+        check_cron(data.cron, settings.timezone, now)
     if data.cron is not None and data.send_at is not None:
         raise NoticeError(422, "send_at_and_cron", "give either send_at or cron, not both")
     if not (await resolve_groups(session=session, target=data.target)):

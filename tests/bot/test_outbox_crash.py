@@ -118,6 +118,7 @@ async def test_kill_9_mid_broadcast_then_restart_delivers_to_every_group(db_url:
         got = Counter(fake.targets("appchat"))
         assert set(got) == set(reg["groups"])
         duplicates = sum(n - 1 for n in got.values())
+        print(f"kill -9 after {at_kill}/{GROUPS} delivered; {duplicates} duplicate(s) after the restart")
         assert duplicates <= CONCURRENCY, f"{duplicates} duplicates with {CONCURRENCY} in flight"
         await db.dispose()
 

@@ -149,3 +149,41 @@ async def test_response_url_is_used_once_then_the_group_channel(db_url: str, tmp
         assert r4 is not None and r4.status == "failed" and "no robot_key" in (r4.last_error or "")
         await asyncio.sleep(0)
         await db.dispose()
+
+
+async def test_bridge_rows_are_signed_paced_and_counted_against_the_daily_budget(
+    db_url: str, tmp_path: Path
+) -> None:
+    from bot.services import delivery
+    from tests.conftest import TEST_SECRETS
+
+    async with running_fake_wecom(bridge_secret=TEST_SECRETS["bridge"]["secret"]) as fake:
+        settings = settings_for(
+            make_settings,
+            db_url,
+            tmp_path,
+            fake.url,
+            bridge={"min_interval_s": 0.2, "jitter_s": 0.1, "daily_budget": 50},
+        )
+        db = Database(settings.database.url)
+        await make_registry(db, groups=4, channel="bridge")
+        async with db.unit_of_work() as session:
+            for n in range(4):
+                group = await session.get(Group, f"g{n}@chatroom")
+                assert group is not None
+                await outbox.to_group(
+                    session=session, settings=settings, group=group, text=f"通知{n}", dedupe_key=f"b:{n}"
+                )
+        started = utcnow()
+        async with running_worker(db, settings):
+            await eventually(lambda: settled(db))
+        took = (utcnow() - started).total_seconds()
+        assert fake.counters["bad_signature"] == 0 and sorted(fake.targets("bridge")) == [
+            f"g{n}@chatroom" for n in range(4)
+        ]
+        assert {d.payload["msg_key"] for d in fake.received} == {f"b:{n}" for n in range(4)}
+        assert took >= 0.6  # three gaps of at least min_interval_s
+        async with db.session() as session:
+            budget = await delivery.bridge_budget(session=session, settings=settings)
+        assert budget["used_today"] == 4 and budget["remaining"] == 46
+        await db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from bot.app import create_app
 from bot.settings import Settings
 from models.auth import TokenRole
+from models.base import utcnow
 from tests.conftest import make_settings
 from tests.factories import eventually, make_registry, make_token
 
@@ -77,6 +79,8 @@ async def test_bad_input_is_a_clear_4xx(client: httpx.AsyncClient, app: Any) -> 
         ({**BODY, "target": {}}, 422, "empty_target"),
         ({**BODY, "body": "{phone} 你好"}, 422, "unknown_field"),
         ({**BODY, "cron": "every day"}, 422, "bad_cron"),
+        ({**BODY, "cron": "0 0 31 2 *"}, 422, "bad_cron"),  # never fires
+        ({**BODY, "send_at": "9999-12-31T23:59:59+08:00"}, 422, "too_far"),
         ({**BODY, "send_at": "2026-12-01T09:00:00"}, 422, "naive_datetime"),
         ({**BODY, "target": {"tags": ["没有"]}}, 422, "no_groups"),
         ({**BODY, "target": {"everyone": True}}, 422, "invalid_request"),
@@ -109,7 +113,9 @@ async def test_approval_by_a_second_admin_and_cancel(db_url: str, tmp_path: Path
         assert again.status_code == 409
         later = (
             await client.post(
-                "/api/notices", json={**BODY, "send_at": "2030-01-01T09:00:00+08:00"}, headers=auth(author)
+                "/api/notices",
+                json={**BODY, "send_at": (utcnow() + timedelta(days=30)).isoformat()},
+                headers=auth(author),
             )
         ).json()
         cancelled = await client.post(f"/api/notices/{later['id']}/cancel", headers=auth(other))
