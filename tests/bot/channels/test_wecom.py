@@ -191,3 +191,13 @@ async def test_bridge_send_is_signed_like_inbound_messages() -> None:
         "msg_key": "n:1",
     }
     assert not info.value.retryable
+
+
+async def test_touser_is_split_into_calls_of_at_most_1000_ids() -> None:
+    ids = [f"u{n}" for n in range(1500)]
+    async with running_fake_wecom() as fake:
+        a = adapter(fake.url, secret="many-users-1")
+        await a.send(item("|".join(ids), body="全体网格员：今晚8点开会。"))
+        await a.aclose()
+    assert fake.counters["calls"] == 2 and sorted(fake.targets("message")) == sorted(ids)
+    assert max(len(d.payload["touser"].split("|")) for d in fake.received) == 1000
