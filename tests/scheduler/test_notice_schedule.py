@@ -78,7 +78,13 @@ async def test_a_missed_run_fires_once_after_a_restart(db_url: str, tmp_path: Pa
 
 
 async def test_the_scheduler_job_catches_up_once_across_app_restarts(db_url: str, tmp_path: Path) -> None:
-    settings = make_settings(db_url, tmp_path / "data", schedules=[TIP], notices={"quiet_hours": None})
+    settings = make_settings(
+        db_url,
+        tmp_path / "data",
+        schedules=[TIP],
+        notices={"quiet_hours": None},
+        rate_limits={"avoid_marks": None},
+    )
     db = Database(settings.database.url)
     await make_registry(db, groups=2)
     async with db.unit_of_work() as session:  # a schedule whose last three slots were missed

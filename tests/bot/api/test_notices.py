@@ -20,7 +20,9 @@ from tests.factories import eventually, make_registry, make_token
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     """The app's settings without quiet hours (these tests run at any hour)."""
-    return make_settings(db_url, tmp_path / "data", notices={"quiet_hours": None})
+    return make_settings(
+        db_url, tmp_path / "data", notices={"quiet_hours": None}, rate_limits={"avoid_marks": None}
+    )
 
 
 async def _client(settings: Any) -> tuple[Any, Any]:
@@ -94,7 +96,10 @@ async def test_bad_input_is_a_clear_4xx(client: httpx.AsyncClient, app: Any) -> 
 
 async def test_approval_by_a_second_admin_and_cancel(db_url: str, tmp_path: Path) -> None:
     settings = make_settings(
-        db_url, tmp_path / "data", notices={"require_approval": True, "quiet_hours": None}
+        db_url,
+        tmp_path / "data",
+        notices={"require_approval": True, "quiet_hours": None},
+        rate_limits={"avoid_marks": None},
     )
     app, client = await _client(settings)
     async with app.router.lifespan_context(app), client:
