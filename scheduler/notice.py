@@ -13,6 +13,7 @@ from scheduler import runtime
 
 logger = logging.getLogger(__name__)
 
+
 async def tick() -> None:
     """Load config schedules (first tick of this leader), start due runs, fan out due notices."""
     rt = runtime()
