@@ -100,6 +100,9 @@ class Classifier:
             (combo, tuple(re.compile("|".join(map(re.escape, group))) for group in combo.groups))
             for combo in rules.combos
         )
+        # Cue shapes (regular expressions) of every group, one alternation: one pass per message.
+        shapes = [f"(?P<m{i}>{'|'.join(m.patterns)})" for i, m in enumerate(rules.modifiers) if m.patterns]
+        self._shapes = re.compile("|".join(shapes)) if shapes else None
         self._aliases = dict(rules.aliases)
         self._alias_re = (
             re.compile("|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True)))
@@ -191,6 +194,15 @@ class Classifier:
         if self._alias_re is not None:
             norm = self._alias_re.sub(self._unalias, norm)
         spans = self._spans(norm) if norm and not self._empty else []
+        if self._shapes is not None:
+            shaped = [
+                _Span(m.start(), m.end(), _MODIFIER, int(name[1:]))
+                for m in self._shapes.finditer(norm)
+                for name, value in m.groupdict().items()
+                if value is not None
+            ]
+            if shaped:
+                spans = sorted(spans + shaped, key=lambda s: s.start)
         if not spans and not self._combos:
             return Verdict(Category.NONE, None, False, 0.95, ())
         negations = [s for s in spans if s.kind == _NEGATION]

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from bot.classifier.normalize import normalize
-from bot.classifier.ruleset import Combo, KeywordRule, Modifier, RulesError, RuleSet
+from bot.classifier.ruleset import Combo, KeywordRule, Modifier, RulesError, RuleSet, check_patterns
 from bot.classifier.types import REPORT_CATEGORIES, Category, Subtype
 
 __all__ = [
@@ -31,7 +31,12 @@ MAX_WEIGHT = 10.0
 MAX_FACTOR = 5.0
 _TOP_KEYS = {"version", "threshold", "aliases", "negation", "modifiers", "categories", "combos"}
 _COMBO_KEYS = {"category", "subtype", "weight", "urgent", "all"}
-_MODIFIER_KEYS = {"factor", "terms", "unless", "categories", "urgent", "always", "scope", "resets"}
+_MODIFIER_KEYS = {"factor", "terms", "patterns", "unless", "categories"} | {
+    "urgent",
+    "always",
+    "scope",
+    "resets",
+}
 _KEYWORD_KEYS = {"keywords", "urgent"}
 
 
@@ -160,8 +165,12 @@ def _parse_modifiers(v: _Validator, block: _LineDict) -> list[Modifier]:
         always = bool(group.get("always", False))
         if always and "terms" in group:
             v.fail(group.lines["terms"], f"{where}: a group with 'always: true' takes no terms")
+        patterns, problems = check_patterns(group.get("patterns"), bool(always), where)
+        for problem in problems:
+            v.fail(group.lines.get("patterns", line), problem)
+        no_terms = always or ("terms" not in group and patterns)
         terms = (
-            () if always else v.terms(group.get("terms"), group.lines.get("terms", line), f"{where}.terms")
+            () if no_terms else v.terms(group.get("terms"), group.lines.get("terms", line), f"{where}.terms")
         )
         unless = group.get("unless", [])
         scope = group.get("scope", "message")
@@ -179,6 +188,7 @@ def _parse_modifiers(v: _Validator, block: _LineDict) -> list[Modifier]:
                     name=str(name),
                     terms=terms,
                     factor=factor,
+                    patterns=patterns,
                     unless=tuple(str(u) for u in unless),
                     categories=tuple(cats) or REPORT_CATEGORIES,
                     urgent=bool(group.get("urgent", False)),

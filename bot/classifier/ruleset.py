@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.classifier.types import Category, Subtype
@@ -38,6 +39,9 @@ class Modifier:
     Attributes:
         name: Group name, e.g. ``reminder``.
         terms: Normalised cue terms.
+        patterns: Regular expressions matched against the normalised text, for cue shapes a
+            term list cannot name ("可以(找|问|喊)我", "不(臭|漏)了"). A match counts like a
+            term at its position.
         factor: Multiplier applied to the scores of ``categories`` when the group is in force.
         unless: Names of groups whose presence cancels this one (``reminder`` unless ``here_now``).
         categories: Categories the factor applies to; all report categories when empty in the file.
@@ -59,6 +63,7 @@ class Modifier:
     always: bool = False
     clause: bool = False
     resets: bool = False
+    patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +105,34 @@ class RuleSet:
     combos: tuple[Combo, ...] = ()
     source: str = "<memory>"
     locations: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+def check_patterns(raw: object, always: bool, where: str) -> tuple[tuple[str, ...], list[str]]:
+    """Validate a cue group's ``patterns`` (regular expressions over the normalised text).
+
+    Args:
+        raw: The ``patterns`` value from the file (``None`` when absent).
+        always: Whether the group has ``always: true`` (such a group takes no patterns).
+        where: Location prefix for problem messages, e.g. ``modifiers.offer``.
+
+    Returns:
+        The valid patterns, and one message per problem.
+    """
+    if raw is None:
+        return (), []
+    if not isinstance(raw, list) or not raw:
+        return (), [f"{where}.patterns: expected a non-empty list of regular expressions"]
+    problems = [f"{where}: a group with 'always: true' takes no patterns"] if always else []
+    found: list[str] = []
+    for item in raw:
+        try:
+            if not isinstance(item, str):
+                raise re.error("not a string")
+            compiled = re.compile(item)
+            if compiled.groupindex or compiled.match("") is not None:
+                raise re.error("must not use named groups or match empty text")
+        except re.error as exc:
+            problems.append(f"{where}.patterns: {item!r}: {exc}")
+            continue
+        found.append(item)
+    return tuple(found), problems
