@@ -39,8 +39,9 @@ async def accept(*, session: AsyncSession, msg: IncomingMessage, raw: str | dict
         status=InboxStatus.PENDING.value,
         attempts=0,
     )
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: PostgreSQL drivers report -1 for INSERT ... ON CONFLICT DO NOTHING.
+    result = await session.execute(stmt.returning(InboxMessage.__table__.c.id))
+    return result.first() is not None
 
 
 async def claim(*, session: AsyncSession, worker_id: str, limit: int, lease_s: float) -> list[int]:

@@ -76,8 +76,10 @@ async def enqueue(
             next_attempt_at=utcnow(),
             created_at=utcnow(),
         )
+        # RETURNING, not rowcount: PostgreSQL drivers report -1 for INSERT ... ON CONFLICT DO NOTHING.
+        .returning(OutboxMessage.__table__.c.id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return result.first() is not None
 
 
 async def reply(

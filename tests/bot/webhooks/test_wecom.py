@@ -26,7 +26,11 @@ VERIFY = {
     "nonce": "47744683",
     "echostr": "fsi1xnbH4yQh0+PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA==",
 }
-POST_PARAMS = {"msg_signature": "0c3914025cb4b4d68103f6bfc8db550f79dcf48e", "timestamp": "1476422779", "nonce": "1597212914"}
+POST_PARAMS = {
+    "msg_signature": "0c3914025cb4b4d68103f6bfc8db550f79dcf48e",
+    "timestamp": "1476422779",
+    "nonce": "1597212914",
+}
 POST_BODY = (
     "<xml><ToUserName><![CDATA[ww1436e0e65a779aee]]></ToUserName>\n"
     "<Encrypt><![CDATA[Kl7kjoSf6DMD1zh7rtrHjFaDapSCkaOnwu3bqLc5tAybhhMl9pFeK8NslNPVdMwmBQTNoW4mY7AIjeLvEl3NyeTkAgGzBhzTtRLNshw2AEew+kkYcD+Fq72Kt00fT0WnN87hGrW8SqGc+NcT3mu87Ha3dz1pSDi6GaUA6A0sqfde0VJPQbZ9U+3JWcoD4Z5jaU0y9GSh010wsHF8KZD24YhmZH4ch4Ka7ilEbjbfvhKkNL65HHL0J6EYJIZUC2pFrdkJ7MhmEbU2qARR4iQHE7wy24qy0cRX3Mfp6iELcDNfSsPGjUQVDGxQDCWjayJOpcwocugux082f49HKYg84EpHSGXAyh+/oxwaWbvL6aSDPOYuPDGOCI8jmnKiypE+]]></Encrypt>\n"
@@ -39,7 +43,12 @@ async def vector_client(db_url: str, tmp_path: Path) -> Any:
     settings = make_settings(
         db_url,
         tmp_path / "data",
-        wecom={"token": VECTOR["token"], "encoding_aes_key": VECTOR["encoding_aes_key"], "corp_id": VECTOR["corp_id"], "max_clock_skew_s": 0},
+        wecom={
+            "token": VECTOR["token"],
+            "encoding_aes_key": VECTOR["encoding_aes_key"],
+            "corp_id": VECTOR["corp_id"],
+            "max_clock_skew_s": 0,
+        },
         server={"run_workers": False, "run_scheduler": False},
     )
     app = create_app(settings)
@@ -69,12 +78,20 @@ async def test_official_post_vector_is_stored_once_for_four_deliveries(vector_cl
     async with app.state.db.session() as s:
         rows = (await s.scalars(select(InboxMessage))).all()
     assert len(rows) == 1
-    assert (rows[0].channel, rows[0].msg_id, rows[0].sender_id, rows[0].text) == ("wecom", "1456453720", "ChenJiaShun", "你好")
+    assert (rows[0].channel, rows[0].msg_id, rows[0].sender_id, rows[0].text) == (
+        "wecom",
+        "1456453720",
+        "ChenJiaShun",
+        "你好",
+    )
 
 
 async def test_vector_signature_refused_when_clock_skew_enforced(db_url: str, tmp_path: Path) -> None:
     settings = make_settings(
-        db_url, tmp_path / "d", wecom={**VECTOR, "max_clock_skew_s": 300}, server={"run_workers": False, "run_scheduler": False}
+        db_url,
+        tmp_path / "d",
+        wecom={**VECTOR, "max_clock_skew_s": 300},
+        server={"run_workers": False, "run_scheduler": False},
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -125,9 +142,13 @@ async def test_bad_aes_is_400(settings: Any, client: httpx.AsyncClient, app: Any
 
     garbage = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="  # valid base64, not a valid ciphertext
     req = wecom_request(settings, sender="u1", text="hi")
-    sig = _get_signature(settings.secret("wecom", "token"), req.params["timestamp"], req.params["nonce"], garbage)
+    sig = _get_signature(
+        settings.secret("wecom", "token"), req.params["timestamp"], req.params["nonce"], garbage
+    )
     body = f"<xml><ToUserName>x</ToUserName><Encrypt><![CDATA[{garbage}]]></Encrypt></xml>"
-    resp = await client.post("/wecom/callback", params={**req.params, "msg_signature": sig}, content=body.encode())
+    resp = await client.post(
+        "/wecom/callback", params={**req.params, "msg_signature": sig}, content=body.encode()
+    )
     assert resp.status_code == 400
     assert resp.json()["error"]["code"] == "bad_aes"
     assert await inbox_count(app) == 0
@@ -135,7 +156,9 @@ async def test_bad_aes_is_400(settings: Any, client: httpx.AsyncClient, app: Any
 
 async def test_oversized_body_is_413(vector_client: Any) -> None:
     client, app = vector_client
-    resp = await client.post("/wecom/callback", params=POST_PARAMS, content=b"<xml>" + b"a" * 70000 + b"</xml>")
+    resp = await client.post(
+        "/wecom/callback", params=POST_PARAMS, content=b"<xml>" + b"a" * 70000 + b"</xml>"
+    )
     assert resp.status_code == 413
     assert await inbox_count(app) == 0
 
@@ -161,7 +184,9 @@ def test_events_are_keyed_by_sender_and_time() -> None:
         "<xml><ToUserName>c</ToUserName><FromUserName>u1</FromUserName><CreateTime>1700000000</CreateTime>"
         "<MsgType>event</MsgType><Event>enter_agent</Event><AgentID>1</AgentID></xml>"
     )
-    msg = to_incoming(xml, {"FromUserName": "u1", "CreateTime": "1700000000", "MsgType": "event", "Event": "enter_agent"})
+    msg = to_incoming(
+        xml, {"FromUserName": "u1", "CreateTime": "1700000000", "MsgType": "event", "Event": "enter_agent"}
+    )
     assert msg is not None
     assert msg.msg_id == "event:u1:1700000000:enter_agent"
     assert wecom_xml(corp_id="c", sender="s", text="t", msg_id="1").startswith("<xml>")
