@@ -207,8 +207,8 @@ class Limiter:
         """The earliest time ``item`` may go out (without reserving it)."""
         now = self.clock() if now is None else now
         at = now
-        if not self.config.enabled:
-            return at
+        if not self.config.enabled or item.channel == "local":
+            return at  # the local channel is no platform: nothing to pace
         cost = len(pieces(item.channel, item.target_kind, item.msgtype, item.body))
         for name, rule, key in self._keys(item):
             units = cost * (self.config.appchat_members if rule.cost == "members" else 1)

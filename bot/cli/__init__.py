@@ -36,6 +36,8 @@ def setup_logging(level: str = "INFO") -> None:
         logging.basicConfig(level=level, handlers=[handler], force=True)
     else:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    # APScheduler logs two INFO lines per tick of every interval job; keep its warnings only.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 @app.command()
