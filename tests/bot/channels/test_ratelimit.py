@@ -78,11 +78,15 @@ async def test_far_slots_defer_instead_of_blocking() -> None:
 async def test_bulk_sends_avoid_the_hour_and_half_hour_marks() -> None:
     clock = Clock(datetime(2026, 11, 30, 1, 59, 45, tzinfo=UTC).timestamp())  # 09:59:45 local
     lim = limiter(clock, {"max_wait_s": 600})
-    await lim.acquire(out("local", "g1", priority=8))
+    await lim.acquire(out("wecom", "g1", priority=8))
     assert datetime.fromtimestamp(clock.now, UTC).strftime("%H:%M:%S") == "02:01:30"
     urgent_clock = Clock(datetime(2026, 11, 30, 1, 59, 45, tzinfo=UTC).timestamp())
     lim2 = limiter(urgent_clock, {"max_wait_s": 600})
-    await lim2.acquire(out("local", "g1", priority=0))
+    await lim2.acquire(out("wecom", "g1", priority=0))
+    local_clock = Clock(datetime(2026, 11, 30, 1, 59, 45, tzinfo=UTC).timestamp())
+    lim3 = limiter(local_clock, {"max_wait_s": 600})
+    await lim3.acquire(out("local", "g1", priority=8))  # the local channel is never paced
+    assert local_clock.now == datetime(2026, 11, 30, 1, 59, 45, tzinfo=UTC).timestamp()
     assert urgent_clock.now == datetime(2026, 11, 30, 1, 59, 45, tzinfo=UTC).timestamp()
 
 
