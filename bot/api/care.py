@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, UploadFile
+from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 from pydantic import BaseModel
 
+from bot.api.audit import audit
 from bot.api.deps import Admin, SessionDep, SettingsDep, Staff
 from bot.services import care, care_roster
 from models.care import PairingCreate, PairingRead
@@ -52,7 +53,9 @@ async def list_pairings(
 
 
 @router.post("/pairings", response_model=PairingRead, status_code=201)
-async def create_pairing(body: PairingCreate, session: SessionDep, principal: Admin) -> PairingRead:
+async def create_pairing(
+    body: PairingCreate, request: Request, session: SessionDep, principal: Admin
+) -> PairingRead:
     """Pair a volunteer with a household (idempotent: an existing pairing is re-activated)."""
     try:
         pairing, _ = await care_roster.ensure_pairing(
@@ -64,24 +67,37 @@ async def create_pairing(body: PairingCreate, session: SessionDep, principal: Ad
     except care.CareError as exc:
         raise _error(exc) from None
     result = PairingRead.model_validate(pairing)
+    audit(
+        request,
+        session,
+        principal,
+        action="care.pair",
+        target=f"pairing:{pairing.id}",
+        after=body.model_dump(mode="json"),
+    )
     await session.commit()
     return result
 
 
 @router.delete("/pairings/{pairing_id}", response_model=PairingRead)
-async def delete_pairing(pairing_id: int, session: SessionDep, principal: Admin) -> PairingRead:
+async def delete_pairing(
+    pairing_id: int, request: Request, session: SessionDep, principal: Admin
+) -> PairingRead:
     """End a pairing (its records stay for the statistics)."""
     try:
         pairing = await care_roster.end_pairing(session=session, pairing_id=pairing_id)
     except care.CareError as exc:
         raise _error(exc) from None
     result = PairingRead.model_validate(pairing)
+    audit(request, session, principal, action="care.unpair", target=f"pairing:{pairing_id}")
     await session.commit()
     return result
 
 
 @router.post("/households/import", response_model=ImportResult)
-async def import_households(file: UploadFile, session: SessionDep, principal: Admin) -> ImportResult:
+async def import_households(
+    file: UploadFile, request: Request, session: SessionDep, principal: Admin
+) -> ImportResult:
     """Import ``household_id,name,kind,group_id,birth_date,address,volunteer_id`` CSV (all-or-nothing)."""
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
@@ -92,6 +108,14 @@ async def import_households(file: UploadFile, session: SessionDep, principal: Ad
         )
     except care.CareError as exc:
         raise _error(exc) from None
+    audit(
+        request,
+        session,
+        principal,
+        action="care.import",
+        target=f"file:{file.filename or 'upload.csv'}",
+        after=result,
+    )
     await session.commit()
     return ImportResult(**result)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import select
 
+from bot.api.audit import audit
 from bot.api.deps import Admin, SessionDep
 from bot.services.inhibition import DEFAULT_KEYWORDS
 from models.base import utcnow
@@ -86,7 +87,9 @@ async def list_inhibitions(
 
 
 @router.post("", response_model=InhibitionRead, status_code=201)
-async def create_inhibition(body: InhibitionCreate, session: SessionDep, principal: Admin) -> InhibitionRead:
+async def create_inhibition(
+    body: InhibitionCreate, request: Request, session: SessionDep, principal: Admin
+) -> InhibitionRead:
     """Declare an outage or planned work."""
     row = Inhibition(
         kind=body.kind.value,
@@ -102,6 +105,15 @@ async def create_inhibition(body: InhibitionCreate, session: SessionDep, princip
         hits=0,
     )
     session.add(row)
+    await session.flush()
+    audit(
+        request,
+        session,
+        principal,
+        action="inhibition.create",
+        target=f"inhibition:{row.id}",
+        after=body.model_dump(mode="json"),
+    )
     await session.commit()
     await session.refresh(row)
     return InhibitionRead.model_validate(row)
@@ -109,7 +121,10 @@ async def create_inhibition(body: InhibitionCreate, session: SessionDep, princip
 
 @router.delete("/{inhibition_id}", status_code=204, response_class=Response)
 async def cancel_inhibition(
-    inhibition_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, principal: Admin
+    inhibition_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
+    session: SessionDep,
+    principal: Admin,
 ) -> Response:
     """Cancel an inhibition now (kept for the record)."""
     row = await session.get(Inhibition, inhibition_id)
@@ -117,5 +132,6 @@ async def cancel_inhibition(
         raise HTTPException(404, detail={"code": "not_found", "message": f"no inhibition {inhibition_id}"})
     if row.cancelled_at is None:
         row.cancelled_at = utcnow()
+        audit(request, session, principal, action="inhibition.cancel", target=f"inhibition:{inhibition_id}")
         await session.commit()
     return Response(status_code=204)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel
 
+from bot.api.audit import audit
 from bot.api.deps import Admin, SessionDep, SettingsDep, Staff
 from bot.services import notice as notices
 from models.notice import (
@@ -77,6 +78,14 @@ async def create_notice(
     except notices.NoticeError as exc:
         raise _error(exc) from None
     result = await _progress(session, notice)
+    audit(
+        request,
+        session,
+        principal,
+        action="notice.create",
+        target=f"notice:{notice.id}",
+        after=body.model_dump(mode="json"),
+    )
     await session.commit()
     _wake(request)
     return result
@@ -164,18 +173,36 @@ async def approve_notice(
     except notices.NoticeError as exc:
         raise _error(exc) from None
     result = await _progress(session, notice)
+    audit(
+        request,
+        session,
+        principal,
+        action="notice.approve",
+        target=f"notice:{notice_id}",
+        after={"status": result.status},
+    )
     await session.commit()
     _wake(request)
     return result
 
 
 @router.post("/{notice_id}/cancel", response_model=NoticeProgress)
-async def cancel_notice(notice_id: int, session: SessionDep, principal: Admin) -> NoticeProgress:
+async def cancel_notice(
+    notice_id: int, request: Request, session: SessionDep, principal: Admin
+) -> NoticeProgress:
     """Stop a notice: unsent rows are cancelled, a recurring schedule is disabled."""
     try:
         notice = await notices.cancel(session=session, notice_id=notice_id, actor_id=principal.actor_id)
     except notices.NoticeError as exc:
         raise _error(exc) from None
     result = await _progress(session, notice)
+    audit(
+        request,
+        session,
+        principal,
+        action="notice.cancel",
+        target=f"notice:{notice_id}",
+        after={"status": result.status},
+    )
     await session.commit()
     return result
