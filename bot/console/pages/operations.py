@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from bot.api.audit import audit
 from bot.api.deps import SessionDep
 from bot.console.web import AdminActionUser, PageUser, back, render
 from models.base import LOCAL_TZ, utcnow
@@ -72,12 +71,7 @@ async def create_outage(
     except (ValidationError, ValueError) as exc:
         message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         return back("/console/outages", err=f"未能登记：{message}")
-    created = await create_inhibition(body, session, principal)
-    audit(
-        request, session, principal, action="inhibition.create", target=f"inhibition:{created.id}",
-        after=created.model_dump(mode="json"),
-    )  # fmt: skip
-    await session.commit()
+    await create_inhibition(body, request, session, principal)  # commits, with its audit row
     return back("/console/outages", msg=f"已登记{kind}，时段内相关反映将回复通知而不立工单")
 
 
@@ -90,9 +84,7 @@ async def cancel_outage(
 
     if not 1 <= inhibition_id <= 2_147_483_647:
         raise HTTPException(404, detail={"code": "not_found", "message": "no such outage"})
-    await cancel_inhibition(inhibition_id, session, principal)
-    audit(request, session, principal, action="inhibition.cancel", target=f"inhibition:{inhibition_id}")
-    await session.commit()
+    await cancel_inhibition(inhibition_id, request, session, principal)  # commits, with its audit row
     return back("/console/outages", msg="已结束")
 
 
