@@ -100,9 +100,9 @@ class Classifier:
             (combo, tuple(re.compile("|".join(map(re.escape, group))) for group in combo.groups))
             for combo in rules.combos
         )
-        # Cue shapes (regular expressions) of every group, one alternation: one pass per message.
-        shapes = [f"(?P<m{i}>{'|'.join(m.patterns)})" for i, m in enumerate(rules.modifiers) if m.patterns]
-        self._shapes = re.compile("|".join(shapes)) if shapes else None
+        # Cue shapes: one compiled regex per pattern (a literal first character lets `re` skip
+        # ahead; one big alternation would try every branch at every position).
+        self._shapes = tuple((re.compile(p), i) for i, m in enumerate(rules.modifiers) for p in m.patterns)
         self._aliases = dict(rules.aliases)
         self._alias_re = (
             re.compile("|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True)))
@@ -194,12 +194,11 @@ class Classifier:
         if self._alias_re is not None:
             norm = self._alias_re.sub(self._unalias, norm)
         spans = self._spans(norm) if norm and not self._empty else []
-        if self._shapes is not None:
+        if self._shapes:
             shaped = [
-                _Span(m.start(), m.end(), _MODIFIER, int(name[1:]))
-                for m in self._shapes.finditer(norm)
-                for name, value in m.groupdict().items()
-                if value is not None
+                _Span(m.start(), m.end(), _MODIFIER, index)
+                for rx, index in self._shapes
+                for m in rx.finditer(norm)
             ]
             if shaped:
                 spans = sorted(spans + shaped, key=lambda s: s.start)
@@ -242,9 +241,12 @@ class Classifier:
         ]
         threshold = self.rules.threshold
         factors = dict.fromkeys(REPORT_CATEGORIES, 1.0)
+        damping = dict.fromkeys(REPORT_CATEGORIES, 1.0)  # only the factors below 1
         for m in in_force:
             for category in m.categories:
                 factors[category] *= m.factor
+                if m.factor < 1.0:
+                    damping[category] *= m.factor
         scores: list[CategoryScore] = []
         emergency: set[Category] = set()
         for category in REPORT_CATEGORIES:
@@ -256,7 +258,7 @@ class Classifier:
             scores.append(self._scorers[category].score(found, factor))
             if any(h.urgent for h in found):
                 urgent_weight = sum({h.term: h.weight for h in found if h.urgent}.values())
-                if urgent_weight * min(factor, 1.0) >= threshold:
+                if urgent_weight * damping[category] >= threshold:
                     emergency.add(category)
         # Safety first: emergency cues that reach the threshold on their own beat a higher
         # sum of everyday words ("煤气味" outranks "灶台 + 阀门 + 油烟机").
