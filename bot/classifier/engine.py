@@ -31,6 +31,7 @@ import ahocorasick
 
 from bot.classifier.normalize import normalize
 from bot.classifier.rules import Combo, KeywordRule, Modifier, RuleSet, load_rules
+from bot.classifier.scoring import combine
 from bot.classifier.types import REPORT_CATEGORIES, Category, CategoryScore, Hit, Verdict
 
 if TYPE_CHECKING:
@@ -255,10 +256,10 @@ class Classifier:
                 scores.append(CategoryScore(category, 0.0, False, ()))
                 continue
             factor = factors[category]
-            scores.append(self._scorers[category].score(found, factor))
+            scores.append(self._scorers[category].score(found, factor, damping[category]))
             if any(h.urgent for h in found):
-                urgent_weight = sum({h.term: h.weight for h in found if h.urgent}.values())
-                if urgent_weight * damping[category] >= threshold:
+                urgent_weights = {h.term: h.weight for h in found if h.urgent}.values()
+                if combine(urgent_weights, damping[category]) * damping[category] >= threshold:
                     emergency.add(category)
         # Safety first: emergency cues that reach the threshold on their own beat a higher
         # sum of everyday words ("煤气味" outranks "灶台 + 阀门 + 油烟机").

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from bot.classifier.scoring import combine
 from bot.classifier.types import Category, CategoryScore, Hit
 
 
@@ -22,12 +23,14 @@ class CategoryScorer:
         """Return True when a hit marks danger now."""
         return any(hit.urgent for hit in hits)
 
-    def score(self, hits: Sequence[Hit], factor: float) -> CategoryScore:
+    def score(self, hits: Sequence[Hit], factor: float, damping: float = 1.0) -> CategoryScore:
         """Score the hits that belong to this category.
 
         Args:
             hits: Hits for this category, in message order, after negation.
             factor: Product of the message-level cue factors for this category.
+            damping: Product of the factors below 1 alone; at or below ``bot.classifier.scoring.STRONG_DAMPING``
+                only the strongest cue counts fully (see :func:`bot.classifier.scoring.combine`).
 
         Returns:
             The category's score, urgency and the matched terms.
@@ -37,7 +40,7 @@ class CategoryScorer:
             seen.setdefault(hit.term, hit.weight)
         return CategoryScore(
             category=self.category,
-            score=sum(seen.values()) * factor,
+            score=combine(seen.values(), damping) * factor,
             urgent=self.is_urgent(hits),
             matched=tuple(seen),
         )

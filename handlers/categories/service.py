@@ -19,9 +19,9 @@ class ServiceScorer(CategoryScorer):
 
     category = Category.SERVICE
 
-    def score(self, hits: Sequence[Hit], factor: float) -> CategoryScore:
+    def score(self, hits: Sequence[Hit], factor: float, damping: float = 1.0) -> CategoryScore:
         """Score the service hits and choose the subtype."""
-        base = super().score(hits, factor)
+        base = super().score(hits, factor, damping)
         totals: dict[Subtype, float] = {}
         counted: set[str] = set()
         for hit in hits:
