@@ -51,6 +51,29 @@ class _Span:
     index: int
 
 
+def _uncaptured(pattern: str) -> str:
+    """Rewrite capturing groups as non-capturing ones (``(a|b)`` -> ``(?:a|b)``).
+
+    The gate regex below is one alternation of every cue pattern; without capturing groups
+    `re` can skip ahead on the possible first characters, which makes it about twice as fast.
+    """
+    out: list[str] = []
+    escaped = in_class = False
+    for i, ch in enumerate(pattern):
+        out.append(ch)
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(" and not pattern.startswith("?", i + 1):
+            out.append("?:")
+    return "".join(out)
+
+
 def _same_clause(text: str, start: int, end: int) -> bool:
     return not any(ch in _CLAUSE_BREAKS for ch in text[start:end])
 
@@ -104,6 +127,9 @@ class Classifier:
         # Cue shapes: one compiled regex per pattern (a literal first character lets `re` skip
         # ahead; one big alternation would try every branch at every position).
         self._shapes = tuple((re.compile(p), i) for i, m in enumerate(rules.modifiers) for p in m.patterns)
+        # Few messages show any shape: one search over all of them decides whether to look.
+        gate = "|".join(_uncaptured(rx.pattern) for rx, _ in self._shapes)
+        self._shape_gate = re.compile(gate) if gate else None
         self._aliases = dict(rules.aliases)
         self._alias_re = (
             re.compile("|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True)))
@@ -195,7 +221,7 @@ class Classifier:
         if self._alias_re is not None:
             norm = self._alias_re.sub(self._unalias, norm)
         spans = self._spans(norm) if norm and not self._empty else []
-        if self._shapes:
+        if self._shape_gate is not None and self._shape_gate.search(norm):
             shaped = [
                 _Span(m.start(), m.end(), _MODIFIER, index)
                 for rx, index in self._shapes
