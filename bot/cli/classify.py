@@ -119,8 +119,11 @@ def check_command(
         err.print(f"{len(exc.problems)} problem(s) in {target}")
         raise typer.Exit(1) from exc
     Console(highlight=False).print(
-        f"{target}: OK, {len(rules.keywords)} keywords, {len(rules.modifiers)} cue groups, "
-        f"{len(rules.negation_terms)} negation terms"
+        f"{target}: OK, {len(rules.keywords)} keywords, {len(rules.combos)} combos, "
+        f"{len(rules.aliases)} aliases, {len(rules.modifiers)} cue groups "
+        f"({sum(len(m.patterns) for m in rules.modifiers)} patterns), "
+        f"{len(rules.negation_terms)} negation terms",
+        soft_wrap=True,
     )
 
 
