@@ -23,6 +23,7 @@ from bot.channels import build_adapters
 from bot.db import Database
 from bot.metrics import Metrics
 from bot.settings import Settings, get_settings
+from bot.webhooks.ingest import InboxWriter, IngestGauge, IngestPressure
 from bot.workers import InboxWorker, OutboxWorker, worker_name
 from handlers import build_dispatcher
 from scheduler import Runtime, SchedulerService, set_runtime
@@ -66,6 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     db = Database(settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size)
     app.state.db = db
+    app.state.inbox_writer = InboxWriter(db)
     app.state.classifier = load_classifier(settings)
     app.state.inbox_wakeup = asyncio.Event()
     app.state.outbox_wakeup = asyncio.Event()
@@ -82,6 +84,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             classifier=app.state.classifier,
             wakeup=app.state.inbox_wakeup,
             metrics=app.state.metrics,
+            pressure=app.state.ingest_pressure,
         )
         outbox_worker = OutboxWorker(
             db=db,
@@ -138,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
+    app.state.ingest_pressure = IngestPressure()
+    app.add_middleware(IngestGauge, pressure=app.state.ingest_pressure)
     install_error_handlers(app)
     from bot.routes import include_routers
 

@@ -65,9 +65,11 @@ class InboxWorker:
         classifier: Any,
         wakeup: asyncio.Event | None = None,
         metrics: Any = None,
+        pressure: Any = None,
     ) -> None:
         self.db = db
         self.settings = settings
+        self.pressure = pressure  # IngestPressure: acks go before dispatch
         self.dispatcher = dispatcher
         self.classifier = classifier
         self.wakeup = wakeup
@@ -96,6 +98,8 @@ class InboxWorker:
         for inbox_id in ids:
             if asyncio.get_running_loop().time() - claimed_at > cfg.lease_s / 2:
                 break  # our lease is running out: leave the rest to the next claim
+            if self.pressure is not None:
+                await self.pressure.calm()
             await self.process(inbox_id)
         return len(ids)
 

@@ -44,6 +44,43 @@ async def accept(*, session: AsyncSession, msg: IncomingMessage, raw: str | dict
     return result.first() is not None
 
 
+def _row(msg: IncomingMessage, raw: str) -> dict[str, Any]:
+    return {
+        "channel": msg.channel,
+        "msg_id": msg.msg_id,
+        "group_id": msg.group_id,
+        "group_name": msg.group_name,
+        "sender_id": msg.sender_id,
+        "sender_name": msg.sender_name,
+        "text": msg.text,
+        "mentions": list(msg.mentions),
+        "reply_url": msg.reply_url,
+        "raw": raw,
+        "received_at": msg.received_at,
+        "status": InboxStatus.PENDING.value,
+        "attempts": 0,
+    }
+
+
+async def accept_many(*, session: AsyncSession, items: list[tuple[IncomingMessage, str]]) -> list[bool]:
+    """Store a batch in one statement (``ON CONFLICT DO NOTHING``); for each item, whether it was new.
+
+    A key repeated inside the batch is new only the first time. The caller commits before any ack.
+    """
+    if not items:
+        return []
+    table = InboxMessage.__table__
+    stmt = insert_ignore(session, table).values([_row(m, r) for m, r in items])
+    result = await session.execute(stmt.returning(table.c.channel, table.c.msg_id))
+    inserted = {(c, m) for c, m in result.all()}
+    created = []
+    for msg, _ in items:
+        key = (msg.channel, msg.msg_id)
+        created.append(key in inserted)
+        inserted.discard(key)
+    return created
+
+
 async def claim(*, session: AsyncSession, worker_id: str, limit: int, lease_s: float) -> list[int]:
     """Lease up to ``limit`` pending rows to this worker and return their ids (oldest first).
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from bot.services.dialect import insert_ignore
 from models.registry import Building, Grid, Group, Person, PersonAccount, Role
@@ -14,10 +14,11 @@ from models.registry import Building, Grid, Group, Person, PersonAccount, Role
 
 async def get_group(*, session: AsyncSession, group_id: str) -> Group | None:
     """A group with its building and grid loaded, or None."""
+    # One round trip: this runs for every inbound message.
     return await session.scalar(
         select(Group)
         .where(Group.group_id == group_id)
-        .options(selectinload(Group.building).selectinload(Building.grid).selectinload(Grid.community))
+        .options(joinedload(Group.building).joinedload(Building.grid).joinedload(Grid.community))
     )
 
 

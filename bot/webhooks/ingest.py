@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 
 from fastapi import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.db import Database
 from bot.messages import IncomingMessage
 from bot.services import inbox
 
@@ -14,11 +18,13 @@ logger = logging.getLogger(__name__)
 
 
 async def store_and_ack(request: Request, msg: IncomingMessage, raw: str) -> bool:
-    """Commit ``msg`` to the inbox (deduplicated) and wake the inbox worker. Returns whether it was new."""
+    """Commit ``msg`` to the inbox (deduplicated) and wake the inbox worker. Returns whether it was new.
+
+    Returns only after the commit: an ack is never sent for a message that is not durable.
+    """
     state = request.app.state
     started = time.perf_counter()
-    async with state.db.unit_of_work(exclusive=True) as session:
-        created = await inbox.accept(session=session, msg=msg, raw=raw)
+    created = await state.inbox_writer.submit(msg, raw)
     metrics = getattr(state, "metrics", None)
     if metrics is not None:
         metrics.message_received(channel=msg.channel, new=created, seconds=time.perf_counter() - started)
@@ -29,3 +35,92 @@ async def store_and_ack(request: Request, msg: IncomingMessage, raw: str) -> boo
     else:
         logger.info("duplicate %s message %s ignored", msg.channel, msg.msg_id)
     return created
+
+
+class InboxWriter:
+    """Group commit for the inbox: concurrent webhook requests share one transaction.
+
+    Each request queues its message and waits; one flusher task writes everything queued so far in a
+    single multi-row ``INSERT ... ON CONFLICT DO NOTHING`` and one commit, then answers every waiter.
+    Under light load a batch is one message (no added delay); under a burst, the commit cost and the
+    SQLite writer lock are paid once per batch instead of once per message. A failed commit fails
+    every request of its batch (the platform retries them), so nothing is acked that was not stored.
+    """
+
+    def __init__(self, db: Database, *, max_batch: int = 200) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: list[tuple[IncomingMessage, str, asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, msg: IncomingMessage, raw: str) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((msg, raw, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="inbox-writer")
+        return await future
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            try:
+                async with self.db.unit_of_work(exclusive=True) as session:
+                    created = await inbox.accept_many(session=session, items=[(m, r) for m, r, _ in batch])
+            except Exception as exc:
+                logger.exception("inbox write of %d message(s) failed", len(batch))
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (*_, future), new in zip(batch, created, strict=True):
+                if not future.done():
+                    future.set_result(new)
+
+
+class IngestPressure:
+    """How many webhook requests are in flight, so that background work can let acks go first.
+
+    The inbox worker calls :meth:`calm` before each dispatch: while webhooks are being answered it
+    waits (at most ``max_wait_s``), so a burst of callbacks is acknowledged at full speed and the
+    durable inbox absorbs the backlog. ``max_wait_s`` bounds the delay, so dispatch never starves.
+    """
+
+    def __init__(self) -> None:
+        self.inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        self.inflight += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.inflight -= 1
+        if self.inflight <= 0:
+            self.inflight = 0
+            self._idle.set()
+
+    async def calm(self, max_wait_s: float = 0.05) -> None:
+        if self.inflight:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), timeout=max_wait_s)
+
+
+class IngestGauge:
+    """ASGI middleware counting in-flight webhook requests (``/wecom/...``, ``/bridge/...``)."""
+
+    PREFIXES = ("/wecom/", "/bridge/")
+
+    def __init__(self, app: ASGIApp, pressure: IngestPressure) -> None:
+        self.app = app
+        self.pressure = pressure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        self.pressure.enter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.pressure.leave()
