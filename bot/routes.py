@@ -8,14 +8,40 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.exc import DataError
 
-from bot.api import audit, auth, groups, local, open311, people, stats, tickets
-from bot.api import care, delivery, notices
-from bot.api import inhibitions
+from bot.api import (
+    audit,
+    auth,
+    care,
+    delivery,
+    groups,
+    inhibitions,
+    local,
+    notices,
+    open311,
+    people,
+    stats,
+    tickets,
+)
 from bot.webhooks import bridge, wecom, wecom_bot
 
 
 def include_routers(app: FastAPI) -> None:
-    for module in (wecom, wecom_bot, bridge, tickets, stats, local, auth, audit, groups, people, open311, notices, delivery, care):
+    for module in (
+        wecom,
+        wecom_bot,
+        bridge,
+        tickets,
+        stats,
+        local,
+        auth,
+        audit,
+        groups,
+        people,
+        open311,
+        notices,
+        delivery,
+        care,
+    ):
         app.include_router(module.router)
     app.include_router(inhibitions.router)
     from bot.console import mount_console

@@ -20,8 +20,8 @@ Messages from WeiGrid's own accounts never reach a handler (every handler's filt
 from __future__ import annotations
 
 from handlers.base import Context, Filter, Handler
-from handlers.dispatcher import Dispatcher
 from handlers.care import CareHandler
+from handlers.dispatcher import Dispatcher
 from handlers.help import HelpHandler
 from handlers.report import ReportHandler
 from handlers.ticket import TicketCommandHandler

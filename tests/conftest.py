@@ -36,7 +36,11 @@ def random_secret(n: int = 32) -> str:
 
 
 TEST_SECRETS = {
-    "wecom": {"token": random_secret(), "encoding_aes_key": random_secret(43), "corp_secret": random_secret()},
+    "wecom": {
+        "token": random_secret(),
+        "encoding_aes_key": random_secret(43),
+        "corp_secret": random_secret(),
+    },
     "wecom_bot": {"token": random_secret(), "encoding_aes_key": random_secret(43)},
     "bridge": {"secret": random_secret()},
     "server": {"session_secret": random_secret()},
@@ -49,7 +53,9 @@ def _pg_admin_url(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    url = os.environ.get("WEIGRID_TEST_PG_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/weigrid_test_{os.getpid()}")
+    url = os.environ.get(
+        "WEIGRID_TEST_PG_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/weigrid_test_{os.getpid()}"
+    )
     admin = create_engine(_pg_admin_url(url), isolation_level="AUTOCOMMIT")
     name = make_url(url).database
     try:
@@ -57,7 +63,9 @@ def pg_url() -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {make_url(url).host}:{make_url(url).port} ({type(exc).__name__})")
+        pytest.skip(
+            f"PostgreSQL is not reachable at {make_url(url).host}:{make_url(url).port} ({type(exc).__name__})"
+        )
     upgrade(url)
     yield url
     with admin.connect() as conn:

@@ -58,7 +58,8 @@ async def enqueue(
 ) -> bool:
     """Add one outbound row unless ``dedupe_key`` exists. Returns whether a row was added."""
     result = await session.execute(
-        insert_ignore(session, OutboxMessage.__table__).values(
+        insert_ignore(session, OutboxMessage.__table__)
+        .values(
             dedupe_key=dedupe_key[:200],
             channel=resolve_channel(settings, channel),
             target_kind=target_kind.value,

@@ -52,9 +52,12 @@ async def vector_client(db_url: str, tmp_path: Path) -> Any:
         server={"run_workers": False, "run_scheduler": False},
     )
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-            yield c, app
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as c,
+    ):
+        yield c, app
 
 
 async def inbox_count(app: Any) -> int:
@@ -94,12 +97,15 @@ async def test_vector_signature_refused_when_clock_skew_enforced(db_url: str, tm
         server={"run_workers": False, "run_scheduler": False},
     )
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-            resp = await c.post("/wecom/callback", params=POST_PARAMS, content=POST_BODY.encode())
-            assert resp.status_code == 403
-            assert resp.json()["error"]["code"] == "stale_timestamp"
-            assert await inbox_count(app) == 0
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as c,
+    ):
+        resp = await c.post("/wecom/callback", params=POST_PARAMS, content=POST_BODY.encode())
+        assert resp.status_code == 403
+        assert resp.json()["error"]["code"] == "stale_timestamp"
+        assert await inbox_count(app) == 0
 
 
 async def test_forged_signature_is_403_and_stores_nothing(vector_client: Any) -> None:

@@ -39,10 +39,10 @@ async def test_group_message_is_stored_with_its_response_url(
 async def test_url_verification_echoes_the_decrypted_echostr(
     settings: Settings, client: httpx.AsyncClient
 ) -> None:
+    import base64
+
     from wechatpy.crypto import _get_signature
     from wechatpy.enterprise.crypto import PrpCrypto
-
-    import base64
 
     key = base64.b64decode(settings.secret("wecom_bot", "encoding_aes_key") + "=")
     echostr = PrpCrypto(key).encrypt("4620371198823", "").decode()
