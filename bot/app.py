@@ -22,11 +22,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot.channels import build_adapters
 from bot.db import Database
 from bot.metrics import Metrics
+from bot.runtime import Background
 from bot.settings import Settings, get_settings
 from bot.webhooks.ingest import InboxWriter, IngestGauge, IngestPressure
-from bot.workers import InboxWorker, OutboxWorker, worker_name
-from handlers import build_dispatcher
-from scheduler import Runtime, SchedulerService, set_runtime
+from scheduler import Runtime, set_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -73,44 +72,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.outbox_wakeup = asyncio.Event()
     adapters = build_adapters(settings)
     app.state.adapters = adapters
-    stop = asyncio.Event()
-    tasks: list[asyncio.Task[None]] = []
     set_runtime(Runtime(db=db, settings=settings, extras={"classifier": app.state.classifier}))
-    if settings.server.run_workers:
-        inbox_worker = InboxWorker(
-            db=db,
-            settings=settings,
-            dispatcher=build_dispatcher(),
-            classifier=app.state.classifier,
-            wakeup=app.state.inbox_wakeup,
-            metrics=app.state.metrics,
-            pressure=app.state.ingest_pressure,
-        )
-        outbox_worker = OutboxWorker(
-            db=db,
-            settings=settings,
-            adapters=adapters.adapters,
-            limiter=adapters.limiter,
-            wakeup=app.state.outbox_wakeup,
-            metrics=app.state.metrics,
-        )
-        tasks.append(asyncio.create_task(inbox_worker.run(stop), name="inbox-worker"))
-        tasks.append(asyncio.create_task(outbox_worker.run(stop), name="outbox-worker"))
-    sched: SchedulerService | None = None
-    if settings.server.run_scheduler:
-        sched = SchedulerService(db=db, settings=settings, holder=worker_name("scheduler"))
-        await sched.start()
-    app.state.scheduler = sched
+    background = Background(
+        db=db,
+        settings=settings,
+        classifier=app.state.classifier,
+        adapters=adapters,
+        metrics=app.state.metrics,
+        inbox_wakeup=app.state.inbox_wakeup,
+        outbox_wakeup=app.state.outbox_wakeup,
+        pressure=app.state.ingest_pressure,
+        workers=settings.server.run_workers,
+        scheduler=settings.server.run_scheduler,
+    )
+    await background.start()
+    app.state.scheduler = background.scheduler
     _install_sighup(app)
     try:
         yield
     finally:
-        stop.set()
-        if sched is not None:
-            await sched.stop()
-        for task in tasks:
-            with suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        await background.stop()
         await adapters.aclose()
         set_runtime(None)
         await db.dispose()

@@ -66,6 +66,19 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Run the inbox and outbox workers and the scheduler without HTTP.
+
+    Pair it with web processes started with WEIGRID_SERVER__RUN_WORKERS=false (and, if you like,
+    WEIGRID_SERVER__RUN_SCHEDULER=false): the web processes then only acknowledge callbacks.
+    """
+    from bot.runtime import run_worker
+
+    setup_logging()
+    asyncio.run(run_worker(get_settings()))
+
+
+@app.command()
 def demo(
     host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,

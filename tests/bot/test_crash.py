@@ -145,3 +145,54 @@ async def test_kill_9_after_acks_then_restart_processes_everything_once(
     # Every report is recorded exactly once: opened a ticket or joined one (repeat reports in a group merge).
     assert final["reports"] == reports
     assert 0 < final["tickets"] <= reports
+
+
+async def test_web_only_process_plus_worker_process(settings: Settings, db: Database, tmp_path: Path) -> None:
+    """Split deployment: the web process only acknowledges; `weigrid worker` dispatches and delivers."""
+    await seed_demo(settings=settings, groups=5)
+    port = free_port()
+    log = tmp_path / "split.log"
+    env = server_env(settings) | {
+        "WEIGRID_SERVER__RUN_WORKERS": "false",
+        "WEIGRID_SERVER__RUN_SCHEDULER": "false",
+    }
+    web = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-migrate"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    worker = None
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        req = bridge_request(
+            settings, group_id=group_id(1), sender="wxid_x", text="楼道里闻到很浓的煤气味", msg_id="split-1"
+        )
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            assert (await client.post(req.path, headers=req.headers, content=req.content)).status_code == 200
+        await asyncio.sleep(1.0)
+        assert (await counts(db))["pending"] == 1  # the web process does not dispatch
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker"],
+            cwd=ROOT,
+            env=server_env(settings),
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (await counts(db))["tickets"] == 0:
+            await asyncio.sleep(0.2)
+        final = await counts(db)
+        assert final["tickets"] == 1 and final["pending"] == 0, log.read_text()[-2000:]
+    finally:
+        for proc in (web, worker):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=15)
