@@ -225,6 +225,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="web process only acknowledges (run_workers=false); a `weigrid worker` process dispatches",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="weigrid-bench-") as tmpdir:
@@ -256,7 +261,15 @@ def main() -> None:
         asyncio.run(seed_demo(settings=settings, groups=800))
         env = {k: v for k, v in os.environ.items() if not k.startswith("WEIGRID_")} | values
         wg_port, bare_port = free_port(), free_port()
-        weigrid = start_weigrid(tmp, wg_port, env)
+        worker = None
+        if args.split:
+            web_env = env | {"WEIGRID_SERVER__RUN_WORKERS": "false", "WEIGRID_SERVER__RUN_SCHEDULER": "false"}
+            weigrid = start_weigrid(tmp, wg_port, web_env)
+            log = (tmp / "worker.log").open("wb")
+            cmd = [sys.executable, "-m", "bot", "worker"]
+            worker = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        else:
+            weigrid = start_weigrid(tmp, wg_port, env)
         bare = start_bare(bare_port)
         rows = []
         try:
@@ -279,13 +292,17 @@ def main() -> None:
                     latency = (pct(rlat, 0.5), pct(rlat, 0.99), rps, pct(lat, 0.5), pct(lat, 0.99))
                     rows.append((kind, name, *latency, errs + rerrs, drain1, drain2, dispatch))
         finally:
-            weigrid.terminate()
-            bare.terminate()
+            for proc in (weigrid, bare, worker):
+                if proc is not None:
+                    proc.terminate()
+            if worker is not None:
+                worker.wait(timeout=30)
             weigrid.wait(timeout=30)
             bare.wait(timeout=30)
 
+    mode = "web process + worker process" if args.split else "one process (web, workers, scheduler)"
     print(
-        f"ingest benchmark: {args.rate:.0f} msg/s for {args.seconds:.0f} s (open loop), "
+        f"ingest benchmark, {mode}: {args.rate:.0f} msg/s for {args.seconds:.0f} s (open loop), "
         f"then {args.requests} requests at concurrency {args.concurrency} (closed loop)"
     )
     print(

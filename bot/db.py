@@ -5,12 +5,12 @@ back on error; services only ``add``/``flush``. SQLite runs in WAL mode and ever
 with ``BEGIN IMMEDIATE`` so that concurrent writers queue on ``busy_timeout`` instead of failing
 with "database is locked" on a read-to-write upgrade.
 
-SQLite has one writer at a time. The two hot writers of a process, the webhooks' inbox inserts and
-the inbox worker, take turns on an asyncio lock (FIFO) before they begin (``unit_of_work(exclusive=True)``),
-so a webhook's insert waits for at most the one dispatch in progress and is handed the database at
-once, instead of sleeping in SQLite's busy-handler backoff (which grows to 100 ms steps). It is opt-in:
-a unit of work holding it must not wait on another task's unit of work. Other writers, and other
-processes, meet at the file lock and ``busy_timeout``.
+SQLite has one writer at a time. Inside one process, units of work take turns on an asyncio lock
+(FIFO) before they begin, so a webhook's insert waits for at most the one transaction in progress and
+is handed the database at once, instead of sleeping in SQLite's busy-handler backoff (which grows to
+100 ms steps). The rule that comes with it: a unit of work must not wait on another task's unit of
+work (it would wait forever). Other processes still meet at the file lock and ``busy_timeout``;
+PostgreSQL needs no turns.
 """
 
 from __future__ import annotations
@@ -98,13 +98,12 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def unit_of_work(self, *, exclusive: bool = False) -> AsyncIterator[AsyncSession]:
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """A session that commits when the block succeeds and rolls back when it raises.
 
-        Args:
-            exclusive: On SQLite, take this process's writer turn first (hot paths only; see above).
+        On SQLite it first takes this process's writer turn (see the module docstring).
         """
-        gate = self._writer if exclusive else None
+        gate = self._writer
         if gate is not None:
             await gate.acquire()
         try:

@@ -105,7 +105,7 @@ class InboxWorker:
 
     async def process(self, inbox_id: int) -> None:
         try:
-            async with self.db.unit_of_work(exclusive=True) as session:
+            async with self.db.unit_of_work() as session:
                 # Lock the row (PostgreSQL): a second worker whose lease overlapped waits here and
                 # then sees "done". SQLite serialises writers with BEGIN IMMEDIATE already.
                 row = await session.scalar(

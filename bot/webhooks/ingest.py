@@ -64,7 +64,7 @@ class InboxWriter:
         while self._queue:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
             try:
-                async with self.db.unit_of_work(exclusive=True) as session:
+                async with self.db.unit_of_work() as session:
                     created = await inbox.accept_many(session=session, items=[(m, r) for m, r, _ in batch])
             except Exception as exc:
                 logger.exception("inbox write of %d message(s) failed", len(batch))
