@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 
 logger = logging.getLogger(__name__)
 
@@ -54,3 +56,27 @@ def check_timestamp(raw: str | None, max_skew_s: int) -> int:
     if max_skew_s > 0 and abs(time.time() - ts) > max_skew_s:
         raise BadInput(403, "stale_timestamp", f"timestamp is more than {max_skew_s}s away from now")
     return ts
+
+
+@dataclass(frozen=True)
+class SignedQuery:
+    """The query parameters WeCom signs every callback with (app and robot alike)."""
+
+    msg_signature: str
+    timestamp: str
+    nonce: str
+
+
+def signed_query(
+    request: Request,
+    msg_signature: Annotated[str, Query(max_length=128)],
+    timestamp: Annotated[str, Query(max_length=20)],
+    nonce: Annotated[str, Query(max_length=128)],
+) -> SignedQuery:
+    """Read the signature parameters and refuse a stale timestamp (``wecom.max_clock_skew_s``)."""
+    check_timestamp(timestamp, request.app.state.settings.wecom.max_clock_skew_s)
+    return SignedQuery(msg_signature, timestamp, nonce)
+
+
+Signed = Annotated[SignedQuery, Depends(signed_query)]
+Echo = Annotated[str, Query(max_length=1024, description="the encrypted echo string to decrypt")]

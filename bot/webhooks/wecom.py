@@ -13,13 +13,13 @@ from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.messages import IncomingMessage
-from bot.webhooks.common import BadInput, check_timestamp, decode_utf8, read_body
+from bot.webhooks.common import BadInput, Echo, Signed, decode_utf8, read_body
 from bot.webhooks.ingest import store_and_ack
 from models.base import utcnow
 
@@ -62,34 +62,23 @@ def _prp_class() -> Any:
 
 
 @router.get("/wecom/callback", response_class=Response)
-async def verify_url(
-    request: Request,
-    msg_signature: str = Query(...),
-    timestamp: str = Query(...),
-    nonce: str = Query(...),
-    echostr: str = Query(...),
-) -> Response:
+async def verify_url(request: Request, signed: Signed, echostr: Echo) -> Response:
     """URL verification: decrypt ``echostr`` and return it as plain text."""
-    check_timestamp(timestamp, request.app.state.settings.wecom.max_clock_skew_s)
-    plain = decrypt(crypto_for(request), msg_signature, timestamp, nonce, echostr)
+    plain = decrypt(crypto_for(request), signed.msg_signature, signed.timestamp, signed.nonce, echostr)
     return Response(content=plain, media_type="text/plain")
 
 
 @router.post("/wecom/callback", response_class=Response)
-async def receive(
-    request: Request,
-    msg_signature: str = Query(...),
-    timestamp: str = Query(...),
-    nonce: str = Query(...),
-) -> Response:
+async def receive(request: Request, signed: Signed) -> Response:
     """An encrypted message or event. Stored in the inbox, then an empty 200 at once."""
     settings = request.app.state.settings
-    check_timestamp(timestamp, settings.wecom.max_clock_skew_s)
     body = decode_utf8(await read_body(request, settings.server.max_body_bytes))
     envelope = safe_xml(body)
     if not envelope.get("Encrypt"):
         raise BadInput(400, "bad_xml", "no Encrypt element")
-    plain = decrypt(crypto_for(request), msg_signature, timestamp, nonce, envelope["Encrypt"])
+    plain = decrypt(
+        crypto_for(request), signed.msg_signature, signed.timestamp, signed.nonce, envelope["Encrypt"]
+    )
     fields = safe_xml(plain)
     msg = to_incoming(plain, fields)
     if msg is None:

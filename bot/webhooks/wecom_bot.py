@@ -12,11 +12,11 @@ import json
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.messages import IncomingMessage
-from bot.webhooks.common import BadInput, check_timestamp, decode_utf8, read_body
+from bot.webhooks.common import BadInput, Echo, Signed, decode_utf8, read_body
 from bot.webhooks.ingest import store_and_ack
 from bot.webhooks.wecom import decrypt
 from models.base import utcnow
@@ -40,33 +40,23 @@ def _json(text: str, what: str) -> Any:
 
 
 @router.get("/wecom/bot", response_class=Response)
-async def verify_bot_url(
-    request: Request,
-    msg_signature: str = Query(...),
-    timestamp: str = Query(...),
-    nonce: str = Query(...),
-    echostr: str = Query(...),
-) -> Response:
+async def verify_bot_url(request: Request, signed: Signed, echostr: Echo) -> Response:
     """URL verification for the robot: decrypt ``echostr`` (receive id ``""``) and echo it."""
-    check_timestamp(timestamp, request.app.state.settings.wecom.max_clock_skew_s)
-    return Response(content=decrypt(bot_crypto(request), msg_signature, timestamp, nonce, echostr))
+    crypto = bot_crypto(request)
+    return Response(content=decrypt(crypto, signed.msg_signature, signed.timestamp, signed.nonce, echostr))
 
 
 @router.post("/wecom/bot", response_class=Response)
-async def receive_bot(
-    request: Request,
-    msg_signature: str = Query(...),
-    timestamp: str = Query(...),
-    nonce: str = Query(...),
-) -> Response:
+async def receive_bot(request: Request, signed: Signed) -> Response:
     """A robot callback. Text messages go to the inbox; we ack with an empty 200 at once."""
     settings = request.app.state.settings
-    check_timestamp(timestamp, settings.wecom.max_clock_skew_s)
     body = decode_utf8(await read_body(request, settings.server.max_body_bytes))
     envelope = _json(body, "body")
     if not isinstance(envelope, dict) or not isinstance(envelope.get("encrypt"), str):
         raise BadInput(400, "bad_json", 'body must be {"encrypt": "..."}')
-    plain = decrypt(bot_crypto(request), msg_signature, timestamp, nonce, envelope["encrypt"])
+    plain = decrypt(
+        bot_crypto(request), signed.msg_signature, signed.timestamp, signed.nonce, envelope["encrypt"]
+    )
     data = _json(plain, "decrypted payload")
     msg = to_incoming(data)
     if msg is not None:
