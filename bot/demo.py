@@ -117,7 +117,9 @@ async def seed_demo(*, settings: Settings, groups: int = 800) -> DemoInfo:
                 select(ApiToken.id).where(ApiToken.token_hash == hash_token(token))
             )
             if not known:
-                token = await create_token(session=session, role=TokenRole.ADMIN, name="demo admin")
+                token = await create_token(
+                    session=session, role=TokenRole.ADMIN, name="demo admin", person_id="admin01"
+                )
                 fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "w") as fh:
                     fh.write(token)
