@@ -40,9 +40,9 @@ from sqlalchemy import func, select, update  # noqa: E402
 from bot.channels import build_adapters  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
+from bot.outbox_worker import OutboxWorker  # noqa: E402
 from bot.services import notice as notices  # noqa: E402
 from bot.services import outbox  # noqa: E402
-from bot.workers import OutboxWorker  # noqa: E402
 from models.notice import NoticeCreate, NoticeTarget  # noqa: E402
 from models.outbox import OutboxMessage  # noqa: E402
 from models.registry import Group  # noqa: E402

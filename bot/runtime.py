@@ -15,8 +15,9 @@ from typing import Any
 
 from bot.channels import Adapters
 from bot.db import Database
+from bot.outbox_worker import OutboxWorker
 from bot.settings import Settings
-from bot.workers import InboxWorker, OutboxWorker, worker_name
+from bot.workers import InboxWorker, worker_name
 from handlers import build_dispatcher
 from scheduler import SchedulerService
 

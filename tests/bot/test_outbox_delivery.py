@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 
 from bot.channels import build_adapters
 from bot.db import Database
+from bot.outbox_worker import OutboxWorker
 from bot.services import outbox
-from bot.workers import OutboxWorker
 from models.base import utcnow
 from models.outbox import OutboxMessage, TargetKind
 from models.registry import Group

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from bot.channels import build_adapters
 from bot.db import Database
+from bot.outbox_worker import OutboxWorker
 from bot.settings import Settings
-from bot.workers import OutboxWorker
 from models.outbox import OutboxMessage, OutboxStatus
 
 FAST_OUTBOX = {"poll_interval_s": 0.02, "backoff_base_s": 0.05, "backoff_max_s": 0.3, "lease_s": 30.0}

@@ -11,8 +11,8 @@ import signal
 
 from bot.channels import build_adapters
 from bot.db import Database
+from bot.outbox_worker import OutboxWorker
 from bot.settings import get_settings
-from bot.workers import OutboxWorker
 
 
 async def main() -> None:
