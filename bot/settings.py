@@ -209,7 +209,15 @@ class Settings(BaseSettings):
     def classifier_rules_path(self) -> Path:
         """The classifier rules file, relative paths resolved against the config file's folder."""
         path = self.classifier.rules_path
-        return path if path.is_absolute() else self.config_dir() / path
+        if path.is_absolute():
+            return path
+        candidate = self.config_dir() / path
+        if not candidate.exists() and self.config_path is None:
+            # No config file in force (run from another folder): use the checkout's own rules.
+            shipped = Path(__file__).resolve().parent.parent / path
+            if shipped.exists():
+                return shipped
+        return candidate
 
     def secret(self, section: str, key: str) -> str:
         """The plain value of a secret, or ``""`` when unset."""
