@@ -113,6 +113,9 @@ def make_settings(db_url: str, data_dir: Path, **overrides: Any) -> Settings:
         "bridge": TEST_SECRETS["bridge"],
         "inbox": {"poll_interval_s": 0.05},
         "outbox": {"poll_interval_s": 0.05},
+        # Bulk sends pause around :00 and :30 by default; tests must not depend on the wall clock.
+        # tests/bot/channels/test_ratelimit.py tests the pause itself with a fake clock.
+        "rate_limits": {"avoid_marks": None},
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(init.get(key), dict):
