@@ -14,7 +14,9 @@ Pipeline for one message:
    cancelled by another (``reminder`` unless ``here_now``), and a ``resets`` cue (不过, 另外)
    drops the damping cues said before it.
 6. Combos: families of terms that must all occur (``[电梯] x [卡住, 在里面]``) add a hit.
-7. Each category scorer in ``handlers.categories`` scores its hits. A category whose
+7. Service gate (``service_gate``): service keywords without a problem or a request
+   (律师 in an advert, 保洁 in praise) are scaled down.
+8. Each category scorer in ``handlers.categories`` scores its hits. A category whose
    emergency cues reach the threshold on their own ranks first (safety first); otherwise the
    best score at or above the threshold wins, else the message is ``none``.
 """
@@ -130,6 +132,11 @@ class Classifier:
         # Few messages show any shape: one search over all of them decides whether to look.
         gate = "|".join(_uncaptured(rx.pattern) for rx, _ in self._shapes)
         self._shape_gate = re.compile(gate) if gate else None
+        gate = rules.service_gate
+        self._gate = gate
+        self._gate_re = (
+            gate.compile() if gate is not None and (gate.problem or gate.request or gate.patterns) else None
+        )
         self._aliases = dict(rules.aliases)
         self._alias_re = (
             re.compile("|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True)))
@@ -208,6 +215,17 @@ class Classifier:
             return None  # "万一被困电梯": a what-if, not a report
         return Hit("+".join(found), last_start, last_end, combo.weight, combo.subtype, combo.urgent)
 
+    def _needless(self, text: str, found: list[Hit], active: dict[str, str], negations: list[_Span]) -> bool:
+        """Return True when service hits come without a need (a problem, a request, an emergency)."""
+        gate = self._gate
+        if gate is None or any(h.urgent for h in found) or any(n in active for n in gate.needs):
+            return False
+        if self._gate_re is not None:
+            for match in self._gate_re.finditer(text):
+                if not negations or self._negated(text, match.start(), negations) is None:
+                    return False
+        return True
+
     def classify(self, text: str) -> Verdict:
         """Classify one message.
 
@@ -274,6 +292,13 @@ class Classifier:
                 factors[category] *= m.factor
                 if m.factor < 1.0:
                     damping[category] *= m.factor
+        cues = tuple(f"{m.name}:{active[m.name]}" for m in in_force if not m.always)
+        gated: tuple[str, ...] = ()
+        if hits[Category.SERVICE] and self._needless(norm, hits[Category.SERVICE], active, negations):
+            assert self._gate is not None
+            factors[Category.SERVICE] *= self._gate.factor
+            damping[Category.SERVICE] *= self._gate.factor
+            gated = ("service_gate:no need",)
         scores: list[CategoryScore] = []
         emergency: set[Category] = set()
         for category in REPORT_CATEGORIES:
@@ -294,11 +319,10 @@ class Classifier:
             reverse=True,
         )
         best, runner_up = scores[0], scores[1]
-        cues = tuple(f"{m.name}:{active[m.name]}" for m in in_force if not m.always)
         if best.score < threshold:
             confidence = max(0.5, 0.95 - 0.45 * best.score / threshold)
             damped = tuple(t for s in scores for t in s.matched)
-            return Verdict(Category.NONE, None, False, confidence, cues + tuple(negated) + damped)
+            return Verdict(Category.NONE, None, False, confidence, cues + gated + tuple(negated) + damped)
         # Urgent needs emergency cues that reach the threshold on their own (a lone 烟味 does
         # not), or a cry for help.
         urgent = (best.urgent and best.category in emergency) or any(
@@ -312,5 +336,8 @@ class Classifier:
             subtype=best.subtype,
             urgent=urgent,
             confidence=confidence,
-            matched=best.matched + cues + tuple(negated),
+            matched=best.matched
+            + cues
+            + (gated if best.category is Category.SERVICE else ())
+            + tuple(negated),
         )

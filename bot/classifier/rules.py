@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from bot.classifier.gate import parse_service_gate
 from bot.classifier.normalize import normalize
 from bot.classifier.ruleset import Combo, KeywordRule, Modifier, RulesError, RuleSet, check_patterns
 from bot.classifier.types import REPORT_CATEGORIES, Category, Subtype
@@ -29,7 +30,16 @@ __all__ = [
 
 MAX_WEIGHT = 10.0
 MAX_FACTOR = 5.0
-_TOP_KEYS = {"version", "threshold", "aliases", "negation", "modifiers", "categories", "combos"}
+_TOP_KEYS = {
+    "version",
+    "threshold",
+    "aliases",
+    "negation",
+    "modifiers",
+    "categories",
+    "combos",
+    "service_gate",
+}
 _COMBO_KEYS = {"category", "subtype", "weight", "urgent", "all"}
 _MODIFIER_KEYS = {"factor", "terms", "patterns", "unless", "categories"} | {
     "urgent",
@@ -365,6 +375,10 @@ def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
         combos = _parse_combos(v, combo_block) if combo_block is not None else []
     modifiers_block = v.mapping(top.get("modifiers"), top.lines.get("modifiers", 1), "modifiers")
     modifiers = _parse_modifiers(v, modifiers_block) if modifiers_block is not None else []
+    gate = None
+    if "service_gate" in top:
+        names = {m.name for m in modifiers}
+        gate = parse_service_gate(v, top["service_gate"], top.lines["service_gate"], names)
     categories = v.mapping(top.get("categories"), top.lines.get("categories", 1), "categories")
     keywords = _parse_categories(v, categories) if categories is not None else []
     if v.problems:
@@ -379,6 +393,7 @@ def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
         keywords=tuple(keywords),
         aliases=aliases,
         combos=tuple(combos),
+        service_gate=gate,
         source=source,
         locations=dict(v.seen),
     )

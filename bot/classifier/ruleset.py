@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.classifier.types import Category, Subtype
+
+if TYPE_CHECKING:
+    from bot.classifier.gate import ServiceGate
 
 
 class RulesError(ValueError):
@@ -103,6 +107,7 @@ class RuleSet:
     keywords: tuple[KeywordRule, ...]
     aliases: dict[str, str] = field(default_factory=dict)
     combos: tuple[Combo, ...] = ()
+    service_gate: ServiceGate | None = None
     source: str = "<memory>"
     locations: dict[str, str] = field(default_factory=dict, compare=False)
 
