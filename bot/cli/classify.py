@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.classifier import Classifier, RulesError, load_rules
+from bot.classifier import Classifier, RulesError, RuleSet, load_rules
 from bot.classifier.evaluate import CATEGORIES, Report, evaluate, load_examples
 from bot.classifier.suggest import Labelled, read_jsonl, suggest, to_yaml
 
@@ -104,6 +104,16 @@ def classify_command(
             out.print(f"{truth:>22} → {got:<22} {example.text}  {list(verdict.matched)}", markup=False)
 
 
+def _gate_summary(rules: RuleSet) -> str:
+    gate = rules.service_gate
+    if gate is None:
+        return ", no service gate"
+    return (
+        f", service gate ({len(gate.problem)} problem and {len(gate.request)} request terms, "
+        f"{len(gate.patterns)} patterns, factor {gate.factor:g})"
+    )
+
+
 @rules_app.command("check")
 def check_command(
     path: Path | None = typer.Argument(None, help="Rules file (default: classifier.rules_path)."),
@@ -122,7 +132,7 @@ def check_command(
         f"{target}: OK, {len(rules.keywords)} keywords, {len(rules.combos)} combos, "
         f"{len(rules.aliases)} aliases, {len(rules.modifiers)} cue groups "
         f"({sum(len(m.patterns) for m in rules.modifiers)} patterns), "
-        f"{len(rules.negation_terms)} negation terms",
+        f"{len(rules.negation_terms)} negation terms{_gate_summary(rules)}",
         soft_wrap=True,
     )
 
