@@ -134,9 +134,9 @@ class Classifier:
         self._shape_gate = re.compile(gate) if gate else None
         gate = rules.service_gate
         self._gate = gate
-        self._gate_re = (
-            gate.compile() if gate is not None and (gate.problem or gate.request or gate.patterns) else None
-        )
+        # Gate terms are plain substrings (no longest-match sweep): an automaton of their own.
+        self._gate_terms = gate.automaton() if gate is not None else None
+        self._gate_re = gate.regex() if gate is not None else None
         self._aliases = dict(rules.aliases)
         self._alias_re = (
             re.compile("|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True)))
@@ -220,6 +220,10 @@ class Classifier:
         gate = self._gate
         if gate is None or any(h.urgent for h in found) or any(n in active for n in gate.needs):
             return False
+        if self._gate_terms is not None:
+            for end, length in self._gate_terms.iter(text):
+                if not negations or self._negated(text, end + 1 - length, negations) is None:
+                    return False
         if self._gate_re is not None:
             for match in self._gate_re.finditer(text):
                 if not negations or self._negated(text, match.start(), negations) is None:

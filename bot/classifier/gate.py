@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import ahocorasick
+
 from bot.classifier.normalize import normalize
 from bot.classifier.ruleset import check_patterns
 
@@ -51,11 +53,20 @@ class ServiceGate:
     request: tuple[str, ...]
     patterns: tuple[str, ...] = ()
 
-    def compile(self) -> re.Pattern[str]:
-        """Return one regex matching any problem term, request term or pattern, longest terms first."""
-        terms = sorted({*self.problem, *self.request}, key=len, reverse=True)
-        parts = [re.escape(t) for t in terms] + [f"(?:{p})" for p in self.patterns]
-        return re.compile("|".join(parts))
+    def automaton(self) -> ahocorasick.Automaton | None:
+        """Return one Aho-Corasick automaton over the problem and request terms (value: term length)."""
+        terms = {*self.problem, *self.request}
+        if not terms:
+            return None
+        automaton = ahocorasick.Automaton()
+        for term in terms:
+            automaton.add_word(term, len(term))
+        automaton.make_automaton()
+        return automaton
+
+    def regex(self) -> re.Pattern[str] | None:
+        """Return one regex over the patterns, or None when there are none."""
+        return re.compile("|".join(f"(?:{p})" for p in self.patterns)) if self.patterns else None
 
 
 class _Validates(Protocol):
