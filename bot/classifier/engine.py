@@ -132,11 +132,11 @@ class Classifier:
         # Few messages show any shape: one search over all of them decides whether to look.
         gate = "|".join(_uncaptured(rx.pattern) for rx, _ in self._shapes)
         self._shape_gate = re.compile(gate) if gate else None
-        gate = rules.service_gate
-        self._gate = gate
+        service_gate = rules.service_gate
+        self._gate = service_gate
         # Gate terms are plain substrings (no longest-match sweep): an automaton of their own.
-        self._gate_terms = gate.automaton() if gate is not None else None
-        self._gate_re = gate.regex() if gate is not None else None
+        self._gate_terms = service_gate.automaton() if service_gate is not None else None
+        self._gate_re = service_gate.regex() if service_gate is not None else None
         self._aliases = dict(rules.aliases)
         self._alias_re = (
             re.compile("|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True)))
