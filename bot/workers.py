@@ -86,17 +86,17 @@ class InboxWorker:
         """Claim one batch and process it. Returns how many rows were claimed."""
         cfg = self.settings.inbox
         async with self.db.unit_of_work() as session:
-            ids = await inbox.claim(
+            rows = await inbox.claim(
                 session=session, worker_id=self.worker_id, limit=cfg.batch_size, lease_s=cfg.lease_s
             )
         claimed_at = asyncio.get_running_loop().time()
-        for inbox_id in ids:
+        for inbox_id, priority in rows:
             if asyncio.get_running_loop().time() - claimed_at > cfg.lease_s / 2:
                 break  # our lease is running out: leave the rest to the next claim
-            if self.pressure is not None:
-                await self.pressure.calm()
+            if self.pressure is not None and priority > inbox.URGENT:
+                await self.pressure.calm()  # acks first; emergencies never wait
             await self.process(inbox_id)
-        return len(ids)
+        return len(rows)
 
     async def process(self, inbox_id: int) -> None:
         try:

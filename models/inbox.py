@@ -25,6 +25,7 @@ class InboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("channel", "msg_id"),
         Index("ix_inbox_status_claim", "status", "claimed_until"),
+        Index("ix_inbox_status_priority", "status", "priority", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -40,6 +41,8 @@ class InboxMessage(Base):
     sent_at: Mapped[datetime | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING.value)
+    # 0 = the classifier saw an emergency at ingest: dispatched first, never held back for acks.
+    priority: Mapped[int] = mapped_column(default=5)
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_until: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]

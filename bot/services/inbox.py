@@ -18,34 +18,24 @@ from models.inbox import InboxMessage, InboxStatus
 logger = logging.getLogger(__name__)
 
 
-async def accept(*, session: AsyncSession, msg: IncomingMessage, raw: str | dict[str, Any]) -> bool:
-    """Store a message unless (channel, msg_id) is already there. Returns whether it was new.
+async def accept(
+    *, session: AsyncSession, msg: IncomingMessage, raw: str | dict[str, Any], priority: int = 5
+) -> bool:
+    """Store one message unless (channel, msg_id) is already there. Returns whether it was new.
 
     The caller commits before acknowledging the platform.
     """
     raw_text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
-    stmt = insert_ignore(session, InboxMessage.__table__).values(
-        channel=msg.channel,
-        msg_id=msg.msg_id,
-        group_id=msg.group_id,
-        group_name=msg.group_name,
-        sender_id=msg.sender_id,
-        sender_name=msg.sender_name,
-        text=msg.text,
-        mentions=list(msg.mentions),
-        reply_url=msg.reply_url,
-        raw=raw_text,
-        received_at=msg.received_at,
-        status=InboxStatus.PENDING.value,
-        attempts=0,
-    )
-    # RETURNING, not rowcount: PostgreSQL drivers report -1 for INSERT ... ON CONFLICT DO NOTHING.
-    result = await session.execute(stmt.returning(InboxMessage.__table__.c.id))
-    return result.first() is not None
+    return (await accept_many(session=session, items=[(msg, raw_text, priority)]))[0]
 
 
-def _row(msg: IncomingMessage, raw: str) -> dict[str, Any]:
+URGENT = 0
+NORMAL = 5
+
+
+def _row(msg: IncomingMessage, raw: str, priority: int = NORMAL) -> dict[str, Any]:
     return {
+        "priority": priority,
         "channel": msg.channel,
         "msg_id": msg.msg_id,
         "group_id": msg.group_id,
@@ -62,49 +52,51 @@ def _row(msg: IncomingMessage, raw: str) -> dict[str, Any]:
     }
 
 
-async def accept_many(*, session: AsyncSession, items: list[tuple[IncomingMessage, str]]) -> list[bool]:
-    """Store a batch in one statement (``ON CONFLICT DO NOTHING``); for each item, whether it was new.
+async def accept_many(*, session: AsyncSession, items: list[tuple[IncomingMessage, str, int]]) -> list[bool]:
+    """Store (message, raw, priority) items in one statement (``ON CONFLICT DO NOTHING``); for each, whether it was new.
 
     A key repeated inside the batch is new only the first time. The caller commits before any ack.
     """
     if not items:
         return []
     table = InboxMessage.__table__
-    stmt = insert_ignore(session, table).values([_row(m, r) for m, r in items])
+    stmt = insert_ignore(session, table).values([_row(m, r, p) for m, r, p in items])
     result = await session.execute(stmt.returning(table.c.channel, table.c.msg_id))
     inserted = {(c, m) for c, m in result.all()}
     created = []
-    for msg, _ in items:
+    for msg, _, _ in items:
         key = (msg.channel, msg.msg_id)
         created.append(key in inserted)
         inserted.discard(key)
     return created
 
 
-async def claim(*, session: AsyncSession, worker_id: str, limit: int, lease_s: float) -> list[int]:
-    """Lease up to ``limit`` pending rows to this worker and return their ids (oldest first).
+async def claim(
+    *, session: AsyncSession, worker_id: str, limit: int, lease_s: float
+) -> list[tuple[int, int]]:
+    """Lease up to ``limit`` pending rows to this worker; return (id, priority), urgent first, then oldest.
 
     A crashed worker's lease runs out and the rows become claimable again. On PostgreSQL, several
     workers share the queue through ``FOR UPDATE SKIP LOCKED``.
     """
     now = utcnow()
     query = (
-        select(InboxMessage.id)
+        select(InboxMessage.id, InboxMessage.priority)
         .where(InboxMessage.status == InboxStatus.PENDING.value)
         .where(or_(InboxMessage.claimed_until.is_(None), InboxMessage.claimed_until < now))
-        .order_by(InboxMessage.id)
+        .order_by(InboxMessage.priority, InboxMessage.id)
         .limit(limit)
     )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
-    ids = list((await session.scalars(query)).all())
-    if ids:
+    rows = [(int(i), int(p)) for i, p in (await session.execute(query)).all()]
+    if rows:
         await session.execute(
             update(InboxMessage)
-            .where(InboxMessage.id.in_(ids))
+            .where(InboxMessage.id.in_([i for i, _ in rows]))
             .values(claimed_until=now + timedelta(seconds=lease_s), attempts=InboxMessage.attempts + 1)
         )
-    return ids
+    return rows
 
 
 def to_message(row: InboxMessage) -> IncomingMessage:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from typing import Any
 
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,7 +24,7 @@ async def store_and_ack(request: Request, msg: IncomingMessage, raw: str) -> boo
     """
     state = request.app.state
     started = time.perf_counter()
-    created = await state.inbox_writer.submit(msg, raw)
+    created = await state.inbox_writer.submit(msg, raw, ingest_priority(state, msg))
     metrics = getattr(state, "metrics", None)
     if metrics is not None:
         metrics.message_received(channel=msg.channel, new=created, seconds=time.perf_counter() - started)
@@ -35,6 +35,19 @@ async def store_and_ack(request: Request, msg: IncomingMessage, raw: str) -> boo
     else:
         logger.info("duplicate %s message %s ignored", msg.channel, msg.msg_id)
     return created
+
+
+def ingest_priority(state: Any, msg: IncomingMessage) -> int:
+    """URGENT when the classifier already sees an emergency (tens of µs): such a row is dispatched
+    before everything else and is never held back behind acks."""
+    classifier = getattr(state, "classifier", None)
+    if classifier is None or not msg.text:
+        return inbox.NORMAL
+    try:
+        return inbox.URGENT if classifier.classify(msg.text).urgent else inbox.NORMAL
+    except Exception:  # never let triage cost an ack: dispatch classifies again
+        logger.exception("ingest triage failed for %s:%s", msg.channel, msg.msg_id)
+        return inbox.NORMAL
 
 
 class InboxWriter:
@@ -50,12 +63,12 @@ class InboxWriter:
     def __init__(self, db: Database, *, max_batch: int = 200) -> None:
         self.db = db
         self.max_batch = max_batch
-        self._queue: list[tuple[IncomingMessage, str, asyncio.Future[bool]]] = []
+        self._queue: list[tuple[IncomingMessage, str, int, asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def submit(self, msg: IncomingMessage, raw: str) -> bool:
+    async def submit(self, msg: IncomingMessage, raw: str, priority: int = inbox.NORMAL) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append((msg, raw, future))
+        self._queue.append((msg, raw, priority, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="inbox-writer")
         return await future
@@ -65,7 +78,9 @@ class InboxWriter:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
             try:
                 async with self.db.unit_of_work() as session:
-                    created = await inbox.accept_many(session=session, items=[(m, r) for m, r, _ in batch])
+                    created = await inbox.accept_many(
+                        session=session, items=[(m, r, p) for m, r, p, _ in batch]
+                    )
             except Exception as exc:
                 logger.exception("inbox write of %d message(s) failed", len(batch))
                 for *_, future in batch:
@@ -78,32 +93,34 @@ class InboxWriter:
 
 
 class IngestPressure:
-    """How many webhook requests are in flight, so that background work can let acks go first.
+    """Whether webhooks are busy, so that background dispatch lets acknowledgements go first.
 
-    The inbox worker calls :meth:`calm` before each dispatch: while webhooks are being answered it
-    waits (at most ``max_wait_s``), so a burst of callbacks is acknowledged at full speed and the
-    durable inbox absorbs the backlog. ``max_wait_s`` bounds the delay, so dispatch never starves.
+    The inbox worker calls :meth:`calm` before each non-urgent dispatch. It returns once no webhook
+    has been in flight for ``quiet_s``, or after ``max_wait_s`` at the latest (dispatch never starves).
+    Under a burst, callbacks are acknowledged at full speed and the durable inbox absorbs the backlog;
+    urgent rows (priority 0) skip the wait.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, quiet_s: float = 0.005, max_wait_s: float = 0.05) -> None:
         self.inflight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self.quiet_s = quiet_s
+        self.max_wait_s = max_wait_s
+        self.last_active = 0.0
 
     def enter(self) -> None:
         self.inflight += 1
-        self._idle.clear()
 
     def leave(self) -> None:
-        self.inflight -= 1
-        if self.inflight <= 0:
-            self.inflight = 0
-            self._idle.set()
+        self.inflight = max(0, self.inflight - 1)
+        self.last_active = time.monotonic()
 
-    async def calm(self, max_wait_s: float = 0.05) -> None:
-        if self.inflight:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), timeout=max_wait_s)
+    def busy(self) -> bool:
+        return self.inflight > 0 or time.monotonic() - self.last_active < self.quiet_s
+
+    async def calm(self) -> None:
+        deadline = time.monotonic() + self.max_wait_s
+        while self.busy() and time.monotonic() < deadline:  # noqa: ASYNC110 (a quiet period, not an event)
+            await asyncio.sleep(self.quiet_s / 2)
 
 
 class IngestGauge:

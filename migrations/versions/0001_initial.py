@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:45:29.422786
+Create Date: 2026-11-28 14:03:12.992033
 """
 
 from collections.abc import Sequence
@@ -95,6 +95,7 @@ def upgrade() -> None:
         sa.Column("sent_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("received_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_until", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("processed_at", models.base.UTCDateTime(timezone=True), nullable=True),
@@ -106,6 +107,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_inbox_group_id"), ["group_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_inbox_received_at"), ["received_at"], unique=False)
         batch_op.create_index("ix_inbox_status_claim", ["status", "claimed_until"], unique=False)
+        batch_op.create_index("ix_inbox_status_priority", ["status", "priority", "id"], unique=False)
 
     op.create_table(
         "inhibitions",
@@ -615,6 +617,7 @@ def downgrade() -> None:
 
     op.drop_table("inhibitions")
     with op.batch_alter_table("inbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbox_status_priority")
         batch_op.drop_index("ix_inbox_status_claim")
         batch_op.drop_index(batch_op.f("ix_inbox_received_at"))
         batch_op.drop_index(batch_op.f("ix_inbox_group_id"))
