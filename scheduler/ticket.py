@@ -10,6 +10,7 @@ interval.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -177,14 +178,17 @@ def next_due_at(ticket: Ticket, settings: Settings) -> datetime | None:
 async def due_numbers(*, session: AsyncSession, settings: Settings, now: datetime) -> list[int]:
     """Open tickets with something due now, urgent first (read in one query; no write transaction)."""
     states = [s.value for s in (TicketStatus.NEW, *ACCEPT_PHASE, *RESOLVE_PHASE)]
-    rows = await session.scalars(
-        select(Ticket).where(Ticket.status.in_(states)).order_by(Ticket.urgent.desc(), Ticket.number)
-    )
+    query = select(Ticket).where(Ticket.status.in_(states)).order_by(Ticket.urgent.desc(), Ticket.number)
     numbers = []
-    for ticket in rows.all():
-        moment = next_due_at(ticket, settings)
-        if moment is not None and moment <= now:
-            numbers.append(ticket.number)
+    # Streamed in chunks, yielding to the event loop between them: thousands of open tickets must not
+    # hold up the webhooks' acknowledgements in the same process.
+    result = await session.stream_scalars(query.execution_options(yield_per=200))
+    async for chunk in result.partitions(200):
+        for ticket in chunk:
+            moment = next_due_at(ticket, settings)
+            if moment is not None and moment <= now:
+                numbers.append(ticket.number)
+        await asyncio.sleep(0)
     return numbers
 
 
