@@ -124,7 +124,6 @@ async def test_kill_9_after_acks_then_restart_processes_everything_once(
         proc.wait(timeout=10)
 
     after_kill = await counts(db)
-    print("after kill:", after_kill)
     assert after_kill["received"] == len(messages)  # every ack was backed by a committed row
 
     proc = start_server(settings, free_port(), log)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.api.deps import SessionDep
 from bot.console.web import AdminActionUser, PageUser, back, render
 from models.base import LOCAL_TZ, utcnow
+from models.care import CARE_NAMES, CareDue, CareHousehold, CarePairing, CareVisit
 from models.registry import Grid, Person
 
 router = APIRouter()
@@ -91,10 +92,6 @@ async def cancel_outage(
 @router.get("/care", response_class=HTMLResponse)
 async def care_page(request: Request, session: SessionDep, principal: PageUser) -> Response:
     """Care pairings: volunteer, household, cadences, the next thing due and the last visit."""
-    try:
-        from models.care import CARE_NAMES, CareDue, CareHousehold, CarePairing, CareVisit
-    except ImportError:  # the care module is not installed in this build
-        return render(request, "care.html", rows=[], names={})
     pairs = (
         await session.execute(
             select(CarePairing, CareHousehold)
