@@ -170,10 +170,18 @@ async def test_oversized_body_is_413(vector_client: Any) -> None:
 
 
 async def test_missing_query_params_is_4xx_not_500(vector_client: Any) -> None:
-    client, _ = vector_client
+    client, app = vector_client
     resp = await client.post("/wecom/callback", content=POST_BODY.encode())
-    assert resp.status_code == 422
-    assert resp.json()["error"]["code"] == "invalid_request"
+    assert resp.status_code == 403  # no msg_signature: a missing signature
+    assert resp.json()["error"]["code"] == "bad_signature"
+    no_timestamp = {k: v for k, v in POST_PARAMS.items() if k != "timestamp"}
+    resp = await client.post("/wecom/callback", params=no_timestamp, content=POST_BODY.encode())
+    assert resp.status_code == 400
+    assert resp.json()["error"]["code"] == "missing_timestamp"
+    long_nonce = POST_PARAMS | {"nonce": "n" * 200}
+    resp = await client.post("/wecom/callback", params=long_nonce, content=POST_BODY.encode())
+    assert resp.status_code == 400
+    assert await inbox_count(app) == 0
 
 
 async def test_round_trip_with_generated_keys(settings: Any, client: httpx.AsyncClient, app: Any) -> None:
@@ -184,15 +192,35 @@ async def test_round_trip_with_generated_keys(settings: Any, client: httpx.Async
 
 
 def test_events_are_keyed_by_sender_and_time() -> None:
-    from bot.webhooks.wecom import to_incoming
+    from bot.webhooks.wecom import safe_xml, to_incoming
 
     xml = (
         "<xml><ToUserName>c</ToUserName><FromUserName>u1</FromUserName><CreateTime>1700000000</CreateTime>"
         "<MsgType>event</MsgType><Event>enter_agent</Event><AgentID>1</AgentID></xml>"
     )
-    msg = to_incoming(
-        xml, {"FromUserName": "u1", "CreateTime": "1700000000", "MsgType": "event", "Event": "enter_agent"}
-    )
+    msg = to_incoming(safe_xml(xml))
     assert msg is not None
     assert msg.msg_id == "event:u1:1700000000:enter_agent"
+    assert msg.text == ""
+
+
+def test_text_messages_are_typed_by_wechatpy() -> None:
+    from wechatpy.enterprise.messages import TextMessage
+
+    from bot.webhooks.wecom import safe_xml, to_incoming, typed_message
+
+    fields = safe_xml(wecom_xml(corp_id="c", sender="u2", text="楼道漏水", msg_id="77"))
+    assert isinstance(typed_message(fields), TextMessage)
+    msg = to_incoming(fields)
+    assert msg is not None
+    assert (msg.msg_id, msg.sender_id, msg.text) == ("77", "u2", "楼道漏水")
+
+
+def test_a_message_without_msgtype_is_bad_xml() -> None:
+    from bot.webhooks.common import BadInput
+    from bot.webhooks.wecom import to_incoming
+
+    with pytest.raises(BadInput) as err:
+        to_incoming({"FromUserName": "u1", "CreateTime": "1"})
+    assert err.value.status_code == 400
     assert wecom_xml(corp_id="c", sender="s", text="t", msg_id="1").startswith("<xml>")
