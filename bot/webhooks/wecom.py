@@ -102,7 +102,7 @@ def typed_message(fields: dict[str, str]) -> BaseMessage:
     else:
         cls = MESSAGE_TYPES.get(msg_type, UnknownMessage)
     try:
-        return cls(fields)  # type: ignore[no-any-return]
+        return cls(fields)
     except Exception:
         raise BadInput(400, "bad_xml", "not a WeCom message") from None
 
