@@ -76,6 +76,16 @@ def _uncaptured(pattern: str) -> str:
     return "".join(out)
 
 
+def _inside_number(text: str, start: int, end: int) -> bool:
+    """Return True when text[start:end] touches a digit on either side."""
+    return (start > 0 and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit())
+
+
+def _covered(start: int, end: int, spans: list[_Span]) -> bool:
+    """Return True when [start, end) lies inside a longer span."""
+    return any(s.start <= start and end <= s.end and s.end - s.start > end - start for s in spans)
+
+
 def _same_clause(text: str, start: int, end: int) -> bool:
     return not any(ch in _CLAUSE_BREAKS for ch in text[start:end])
 
@@ -114,6 +124,11 @@ class Classifier:
         entries: list[tuple[str, int, int]] = [(k.term, _KEYWORD, i) for i, k in enumerate(rules.keywords)]
         entries += [(t, _NEGATION, i) for i, t in enumerate(rules.negation_terms)]
         entries += [(t, _MODIFIER, i) for i, m in enumerate(rules.modifiers) for t in m.terms]
+        # Terms that start or end with a digit (120, 110, 12315) must not match inside a
+        # longer number: "楼上1202" is a flat, not a call for an ambulance.
+        self._numeric: frozenset[tuple[int, int]] = frozenset(
+            (kind, index) for term, kind, index in entries if term[0].isdigit() or term[-1].isdigit()
+        )
         for term, kind, index in entries:
             self._automaton.add_word(term, (len(term), kind, index))
         self._empty = not entries
@@ -161,6 +176,10 @@ class Classifier:
             (end + 1 - length, end + 1, kind, index)
             for end, (length, kind, index) in self._automaton.iter(text)
         ]
+        if self._numeric and any(ch.isdigit() for ch in text):
+            found = [
+                f for f in found if (f[2], f[3]) not in self._numeric or not _inside_number(text, f[0], f[1])
+            ]
         if len(found) < 2:
             return [_Span(*f) for f in found]
         # Sweep by start, longest first: a span that ends within an earlier span's end is
@@ -195,8 +214,13 @@ class Classifier:
         patterns: tuple[re.Pattern[str], ...],
         negations: list[_Span],
         scoped: list[_Span],
+        cues: list[_Span],
     ) -> Hit | None:
-        """Return a hit when every group of ``combo`` has a term in ``text`` that is not negated."""
+        """Return a hit when every group of ``combo`` has a term in ``text`` that is not negated.
+
+        A term inside a longer cue term does not count: ``防走失`` (a what-if) holds ``走失``,
+        ``偷偷`` (neutral) holds ``偷``.
+        """
         negatable = negations and combo.category in self.rules.negation_categories
         found: list[str] = []
         last_start, last_end = -1, 0
@@ -204,6 +228,8 @@ class Classifier:
             for match in pattern.finditer(text):
                 start = match.start()
                 if negatable and self._negated(text, start, negations) is not None:
+                    continue
+                if cues and _covered(start, match.end(), cues):
                     continue
                 found.append(match.group())
                 if start > last_start:
@@ -279,8 +305,14 @@ class Classifier:
                 hits[rule.category].append(
                     Hit(rule.term, span.start, span.end, rule.weight * factor, rule.subtype, urgent)
                 )
+        # Damping and neutral cue terms hide the combo terms inside them (防走失, 偷偷).
+        cue_spans = [
+            s
+            for s in spans
+            if s.kind == _MODIFIER and s.end - s.start > 1 and self._modifiers[s.index].factor <= 1.0
+        ]
         for combo, patterns in self._combos:
-            hit = self._combo_hit(norm, combo, patterns, negations, scoped)
+            hit = self._combo_hit(norm, combo, patterns, negations, scoped, cue_spans)
             if hit is not None:
                 hits[combo.category].append(hit)
         in_force = [
@@ -316,6 +348,10 @@ class Classifier:
                 urgent_weights = {h.term: h.weight for h in found if h.urgent}.values()
                 if combine(urgent_weights, damping[category]) * damping[category] >= threshold:
                     emergency.add(category)
+        # Violence in progress with someone hurt (互殴 + 躺地上, 打孩子 + 喘不上气) is a security
+        # emergency: the victim's state does not make it a call for the health team.
+        if Category.SECURITY in emergency:
+            emergency.discard(Category.SERVICE)
         # Safety first: emergency cues that reach the threshold on their own beat a higher
         # sum of everyday words ("煤气味" outranks "灶台 + 阀门 + 油烟机").
         scores.sort(
