@@ -114,6 +114,8 @@ class InboxSettings(BaseModel):
     batch_size: int = 20
     lease_s: float = 10.0
     max_attempts: int = 5
+    spool: bool = True
+    spool_keep_s: float = Field(default=86400.0, ge=60)
 
 
 class OutboxSettings(BaseModel):

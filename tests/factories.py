@@ -60,3 +60,14 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+async def settle_ingest(app: Any) -> None:
+    """Move what the webhooks spooled into the inbox table now (SQLite spool, bot/spool.py).
+
+    Tests that read the ``inbox`` table right after a webhook call this first; in the service the
+    spool mover does it within milliseconds.
+    """
+    ingest = getattr(app.state, "ingest", None)
+    if ingest is not None and ingest.mover is not None:
+        await ingest.mover.drain()

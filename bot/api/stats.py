@@ -67,6 +67,8 @@ def resolve_scope(
 
 async def collect(session: Any, request: Request, scope: stats_service.Scope) -> StatsRead:
     by_status = await inbox.counts(session=session)
+    spool = getattr(request.app.state, "spool", None)
+    spooled = await spool.pending() if spool is not None else 0  # acked, not yet in the inbox table
     if scope.grid_id is None and scope.community_id is None:
         tickets = await ticket.counts(session=session)
     else:
@@ -77,10 +79,10 @@ async def collect(session: Any, request: Request, scope: stats_service.Scope) ->
         suggestion_keywords=console_config(request.app.state.settings).suggestion_keywords,
     )
     return StatsRead(
-        messages_received=sum(by_status.values()),
+        messages_received=sum(by_status.values()) + spooled,
         messages_processed=by_status.get("done", 0),
         messages_failed=by_status.get("failed", 0),
-        inbox_pending=by_status.get("pending", 0),
+        inbox_pending=by_status.get("pending", 0) + spooled,
         unknown_group_messages=by_status.get("held", 0),
         tickets_total=sum(tickets["by_category"].values()),
         tickets_by_category=tickets["by_category"],

@@ -33,7 +33,8 @@ URGENT = 0
 NORMAL = 5
 
 
-def _row(msg: IncomingMessage, raw: str, priority: int = NORMAL) -> dict[str, Any]:
+def row_values(msg: IncomingMessage, raw: str, priority: int = NORMAL) -> dict[str, Any]:
+    """The inbox row for one message (also what the ingest spool stores)."""
     return {
         "priority": priority,
         "channel": msg.channel,
@@ -59,19 +60,26 @@ async def accept_many(*, session: AsyncSession, items: list[tuple[IncomingMessag
     """
     if not items:
         return []
-    table = InboxMessage.__table__
-    stmt = insert_ignore(session, table).returning(table.c.channel, table.c.msg_id)
-    # One parameter set per row ("insertmanyvalues"): the statement is compiled once and cached, and
-    # SQLAlchemy renders the batch as multi-row VALUES pages. (A literal ``.values([...])`` list
-    # compiled a new statement per batch: a fifth of a webhook's CPU in bench/ingest.py.)
-    result = await session.execute(stmt, [_row(m, r, p) for m, r, p in items])
-    inserted = {(c, m) for c, m in result.all()}
+    inserted = await insert_rows(session=session, rows=[row_values(m, r, p) for m, r, p in items])
     created = []
     for msg, _, _ in items:
         key = (msg.channel, msg.msg_id)
         created.append(key in inserted)
         inserted.discard(key)
     return created
+
+
+async def insert_rows(*, session: AsyncSession, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """Insert inbox rows (``row_values``), skipping keys already stored. Returns the (channel, msg_id) inserted."""
+    if not rows:
+        return set()
+    table = InboxMessage.__table__
+    stmt = insert_ignore(session, table).returning(table.c.channel, table.c.msg_id)
+    # One parameter set per row ("insertmanyvalues"): the statement is compiled once and cached, and
+    # SQLAlchemy renders the batch as multi-row VALUES pages. (A literal ``.values([...])`` list
+    # compiled a new statement per batch: a fifth of a webhook's CPU in bench/ingest.py.)
+    result = await session.execute(stmt, rows)
+    return {(c, m) for c, m in result.all()}
 
 
 async def claim(

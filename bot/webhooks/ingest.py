@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bot.db import Database
 from bot.messages import IncomingMessage
 from bot.services import inbox
+from bot.spool import Spool
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +29,7 @@ async def store_and_ack(request: Request, msg: IncomingMessage, raw: str) -> boo
     metrics = getattr(state, "metrics", None)
     if metrics is not None:
         metrics.message_received(channel=msg.channel, new=created, seconds=time.perf_counter() - started)
-    if created:
-        wake = getattr(state, "inbox_wakeup", None)
-        if wake is not None:
-            wake.set()
-    else:
+    if not created:
         logger.info("duplicate %s message %s ignored", msg.channel, msg.msg_id)
     return created
 
@@ -58,10 +55,22 @@ class InboxWriter:
     Under light load a batch is one message (no added delay); under a burst, the commit cost and the
     SQLite writer lock are paid once per batch instead of once per message. A failed commit fails
     every request of its batch (the platform retries them), so nothing is acked that was not stored.
+
+    With a ``spool`` (SQLite, see ``bot/spool.py``) the batch is committed to the spool file instead
+    of the inbox table, and ``wakeup`` wakes the spool mover; otherwise it wakes the inbox worker.
     """
 
-    def __init__(self, db: Database, *, max_batch: int = 200) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        spool: Spool | None = None,
+        wakeup: asyncio.Event | None = None,
+        max_batch: int = 200,
+    ) -> None:
         self.db = db
+        self.spool = spool
+        self.wakeup = wakeup
         self.max_batch = max_batch
         self._queue: list[tuple[IncomingMessage, str, int, asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -76,17 +85,21 @@ class InboxWriter:
     async def _flush(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            items = [(m, r, p) for m, r, p, _ in batch]
             try:
-                async with self.db.unit_of_work() as session:
-                    created = await inbox.accept_many(
-                        session=session, items=[(m, r, p) for m, r, p, _ in batch]
-                    )
+                if self.spool is not None:
+                    created = await self.spool.add_many(items)
+                else:
+                    async with self.db.unit_of_work() as session:
+                        created = await inbox.accept_many(session=session, items=items)
             except Exception as exc:
                 logger.exception("inbox write of %d message(s) failed", len(batch))
                 for *_, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            if self.wakeup is not None and any(created):
+                self.wakeup.set()
             for (*_, future), new in zip(batch, created, strict=True):
                 if not future.done():
                     future.set_result(new)

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.simulator import bridge_request
 from models.base import utcnow
 from models.inbox import InboxMessage
+from tests.factories import settle_ingest
 
 
 def message(n: int, text: str) -> IncomingMessage:
@@ -47,6 +48,7 @@ async def test_webhook_triages_an_emergency_as_urgent(
     for i, text in enumerate(["大家早上好", "楼道里闻到很浓的煤气味"]):
         req = bridge_request(settings, group_id="nogroup@chatroom", sender="u", text=text, msg_id=f"t{i}")
         assert (await client.post(req.path, headers=req.headers, content=req.content)).status_code == 200
+    await settle_ingest(app)
     async with app.state.db.session() as session:
         rows = {r.text: r.priority for r in (await session.scalars(select(InboxMessage))).all()}
     assert rows == {"大家早上好": inbox.NORMAL, "楼道里闻到很浓的煤气味": inbox.URGENT}

@@ -14,9 +14,11 @@ from bot.settings import Settings
 from bot.simulator import bridge_request
 from bot.webhooks.bridge import sign
 from models.inbox import InboxMessage
+from tests.factories import settle_ingest
 
 
 async def inbox_rows(app: Any) -> int:
+    await settle_ingest(app)
     async with app.state.db.session() as s:
         return int(await s.scalar(select(func.count()).select_from(InboxMessage)) or 0)
 

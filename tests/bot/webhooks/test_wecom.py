@@ -13,6 +13,7 @@ from bot.app import create_app
 from bot.simulator import wecom_request, wecom_xml
 from models.inbox import InboxMessage
 from tests.conftest import make_settings
+from tests.factories import settle_ingest
 
 # From WeCom's official WXBizMsgCrypt sample (加解密方案说明; sbzhu/weworkapi_python callback/Sample.py).
 VECTOR = {
@@ -61,6 +62,7 @@ async def vector_client(db_url: str, tmp_path: Path) -> Any:
 
 
 async def inbox_count(app: Any) -> int:
+    await settle_ingest(app)
     async with app.state.db.session() as s:
         return int(await s.scalar(select(func.count()).select_from(InboxMessage)) or 0)
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.settings import Settings
 from bot.simulator import encrypt_json, wecom_bot_request
 from models.inbox import InboxMessage
+from tests.factories import settle_ingest
 
 
 async def test_group_message_is_stored_with_its_response_url(
@@ -27,6 +28,7 @@ async def test_group_message_is_stored_with_its_response_url(
     for _ in range(2):
         resp = await client.post(req.path, params=req.params, content=req.content)
         assert resp.status_code == 200
+    await settle_ingest(app)
     async with app.state.db.session() as s:
         rows = (await s.scalars(select(InboxMessage))).all()
     assert len(rows) == 1

@@ -1,0 +1,239 @@
+"""The ingest spool: where webhooks commit messages before the ack when the database is SQLite.
+
+Why: SQLite has one writer per file. When webhooks committed straight into the ``inbox`` table,
+every ack waited for whatever transaction held the writer turn: a dispatch (15-40 ms), a scheduler
+job (up to ~90 ms), measured with bench/ingest.py. The spool is a second, tiny SQLite file (WAL,
+same durability as the main database) that only the webhooks and the mover write to, so an ack
+waits for nothing but its own group commit.
+
+The flow: webhook -> spool (commit, then 200) -> :class:`SpoolMover` -> ``inbox`` table (one unit
+of work per batch, ``ON CONFLICT DO NOTHING``) -> the inbox worker, as before. The mover marks rows
+moved only after the inbox commit, so a crash between the two moves a row twice, and the inbox's
+unique (channel, msg_id) drops the second copy: every acknowledged message reaches the inbox once.
+After a kill -9 the mover of the next start moves whatever was left.
+
+Moved rows are kept for ``inbox.spool_keep_s`` (a day by default) so that a platform retry of an
+already moved message is still recognised as a duplicate at the ack; older rows are purged.
+
+The spool is a private buffer with one table, created here (``CREATE TABLE IF NOT EXISTS``,
+``PRAGMA user_version`` for its format), not part of the Alembic-managed schema. PostgreSQL has no
+single-writer lock and needs no spool: webhooks insert into ``inbox`` directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from bot.db import Database
+from bot.messages import IncomingMessage
+from bot.services import inbox
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS spool (
+    id INTEGER PRIMARY KEY,
+    channel TEXT NOT NULL,
+    msg_id TEXT NOT NULL,
+    row TEXT NOT NULL,
+    moved INTEGER NOT NULL DEFAULT 0,
+    spooled_at REAL NOT NULL,
+    UNIQUE (channel, msg_id)
+);
+CREATE INDEX IF NOT EXISTS spool_unmoved ON spool (moved, id);
+"""
+
+
+def spool_path(database_url: str) -> Path | None:
+    """Where the spool of a SQLite database lives (beside it), or None for other databases."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    db = Path(url.database)
+    return db.with_name(f"{db.stem}-spool{db.suffix or '.db'}")
+
+
+def _encode(msg: IncomingMessage, raw: str, priority: int) -> str:
+    row = inbox.row_values(msg, raw, priority)
+    row["received_at"] = msg.received_at.isoformat()
+    return json.dumps(row, ensure_ascii=False)
+
+
+def _decode(text: str) -> dict[str, Any]:
+    row: dict[str, Any] = json.loads(text)
+    row["received_at"] = datetime.fromisoformat(row["received_at"])
+    return row
+
+
+class Spool:
+    """One spool file. Every call runs on the spool's own thread (one connection, no GIL-held I/O)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool")
+        self._conn: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        await self._run(self._open)
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=15, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # as the main database: survives kill -9
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, FORMAT):
+            conn.close()
+            raise RuntimeError(f"{self.path}: spool format {version}, this WeiGrid reads {FORMAT}")
+        conn.executescript(_SCHEMA)
+        conn.execute(f"PRAGMA user_version={FORMAT}")
+        self._conn = conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._run(self._conn.close)
+            self._conn = None
+        self._executor.shutdown(wait=True)
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("spool is not open")
+        return self._conn
+
+    async def add_many(self, items: list[tuple[IncomingMessage, str, int]]) -> list[bool]:
+        """Commit (message, raw, priority) items; for each, whether it was new. One transaction."""
+        encoded = [(m.channel, m.msg_id, _encode(m, r, p)) for m, r, p in items]
+        result: list[bool] = await self._run(self._add_many, encoded)
+        return result
+
+    def _add_many(self, encoded: list[tuple[str, str, str]]) -> list[bool]:
+        conn, now = self._db(), time.time()
+        created = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for channel, msg_id, row in encoded:
+                cur = conn.execute(
+                    "INSERT INTO spool (channel, msg_id, row, spooled_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (channel, msg_id) DO NOTHING",
+                    (channel, msg_id, row, now),
+                )
+                created.append(cur.rowcount == 1)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return created
+
+    async def unmoved(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """Up to ``limit`` rows not yet in the inbox, oldest first: (spool id, inbox row values)."""
+        rows: list[tuple[int, str]] = await self._run(self._unmoved, limit)
+        return [(i, _decode(text)) for i, text in rows]
+
+    def _unmoved(self, limit: int) -> list[tuple[int, str]]:
+        sql = "SELECT id, row FROM spool WHERE moved = 0 ORDER BY id LIMIT ?"
+        return [(int(i), str(r)) for i, r in self._db().execute(sql, (limit,))]
+
+    async def mark_moved(self, ids: list[int]) -> None:
+        await self._run(self._mark_moved, ids)
+
+    def _mark_moved(self, ids: list[int]) -> None:
+        conn = self._db()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("UPDATE spool SET moved = 1 WHERE id = ?", [(i,) for i in ids])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    async def pending(self) -> int:
+        """How many acknowledged messages are not in the inbox table yet."""
+        n: int = await self._run(self._pending)
+        return n
+
+    def _pending(self) -> int:
+        return int(self._db().execute("SELECT count(*) FROM spool WHERE moved = 0").fetchone()[0])
+
+    async def purge(self, older_than_s: float) -> int:
+        """Delete moved rows spooled more than ``older_than_s`` ago. Returns how many."""
+        n: int = await self._run(self._purge, time.time() - older_than_s)
+        return n
+
+    def _purge(self, before: float) -> int:
+        cur = self._db().execute("DELETE FROM spool WHERE moved = 1 AND spooled_at < ?", (before,))
+        return int(cur.rowcount)
+
+
+class SpoolMover:
+    """Moves spooled messages into the inbox table and wakes the inbox worker.
+
+    Runs in every process that takes webhooks (also web-only ones: it is part of ingest, not of the
+    workers). It does not wait for quiet periods: an emergency must reach the inbox at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        spool: Spool,
+        db: Database,
+        wakeup: asyncio.Event,
+        inbox_wakeup: asyncio.Event | None,
+        batch: int = 500,
+        keep_s: float = 86400.0,
+        poll_s: float = 1.0,
+    ) -> None:
+        self.spool = spool
+        self.db = db
+        self.wakeup = wakeup
+        self.inbox_wakeup = inbox_wakeup
+        self.batch = batch
+        self.keep_s = keep_s
+        self.poll_s = poll_s
+        self._last_purge = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        from bot.workers import wait_for_work
+
+        while not stop.is_set():
+            try:
+                moved = await self.move_once()
+                if time.monotonic() - self._last_purge > 600:
+                    self._last_purge = time.monotonic()
+                    await self.spool.purge(self.keep_s)
+            except Exception:
+                logger.exception("spool mover: move failed; retrying")
+                moved = 0
+                await asyncio.sleep(self.poll_s)
+            if moved < self.batch:
+                await wait_for_work(stop, self.wakeup, self.poll_s)
+
+    async def move_once(self) -> int:
+        """Move one batch. Returns how many spooled rows it took."""
+        rows = await self.spool.unmoved(self.batch)
+        if not rows:
+            return 0
+        async with self.db.unit_of_work() as session:
+            await inbox.insert_rows(session=session, rows=[r for _, r in rows])
+        await self.spool.mark_moved([i for i, _ in rows])
+        if self.inbox_wakeup is not None:
+            self.inbox_wakeup.set()
+        return len(rows)
+
+    async def drain(self) -> None:
+        """Move everything spooled so far (start-up recovery, tests, shutdown)."""
+        while await self.move_once() >= self.batch:
+            pass
