@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 _KEYWORD, _NEGATION, _MODIFIER = 0, 1, 2
 _CLAUSE_BREAKS = frozenset(",.!?;: ~")
+_DIGIT = re.compile(r"\d")
 # On equal scores the more serious category wins.
 _PRIORITY = {Category.SECURITY: 4, Category.HAZARD: 3, Category.DISPUTE: 2, Category.SERVICE: 1}
 
@@ -136,11 +137,28 @@ class Classifier:
             self._automaton.make_automaton()
         self._scorers = _scorers()
         self._factors = {m.name: m.factor for m in rules.modifiers}
+        self._modifier_index = {m.name: i for i, m in enumerate(rules.modifiers)}
+        self._always = tuple(i for i, m in enumerate(rules.modifiers) if m.always)
+        self._hiding = frozenset(i for i, m in enumerate(rules.modifiers) if m.factor <= 1.0)
         # One regex per term group: a single C-level search instead of a loop of str.find.
         self._combos: tuple[tuple[Combo, tuple[re.Pattern[str], ...]], ...] = tuple(
             (combo, tuple(re.compile("|".join(map(re.escape, group))) for group in combo.groups))
             for combo in rules.combos
         )
+        # One automaton over every combo term tells which groups are present in one pass; only
+        # combos with all their groups present run their regexes (most messages have none).
+        pairs: dict[str, list[tuple[int, int]]] = {}
+        for ci, combo in enumerate(rules.combos):
+            for gi, group in enumerate(combo.groups):
+                for term in group:
+                    pairs.setdefault(term, []).append((ci, gi))
+        self._combo_terms: ahocorasick.Automaton | None = None
+        if pairs:
+            self._combo_terms = ahocorasick.Automaton()
+            for term, found in pairs.items():
+                self._combo_terms.add_word(term, tuple(found))
+            self._combo_terms.make_automaton()
+        self._combo_sizes = tuple(len(combo.groups) for combo in rules.combos)
         # Cue shapes: one compiled regex per pattern (a literal first character lets `re` skip
         # ahead; one big alternation would try every branch at every position).
         self._shapes = tuple((re.compile(p), i) for i, m in enumerate(rules.modifiers) for p in m.patterns)
@@ -176,7 +194,7 @@ class Classifier:
             (end + 1 - length, end + 1, kind, index)
             for end, (length, kind, index) in self._automaton.iter(text)
         ]
-        if self._numeric and any(ch.isdigit() for ch in text):
+        if self._numeric and _DIGIT.search(text) is not None:
             found = [
                 f for f in found if (f[2], f[3]) not in self._numeric or not _inside_number(text, f[0], f[1])
             ]
@@ -214,7 +232,7 @@ class Classifier:
         patterns: tuple[re.Pattern[str], ...],
         negations: list[_Span],
         scoped: list[_Span],
-        cues: list[_Span],
+        spans: list[_Span],
     ) -> Hit | None:
         """Return a hit when every group of ``combo`` has a term in ``text`` that is not negated.
 
@@ -222,6 +240,8 @@ class Classifier:
         ``偷偷`` (neutral) holds ``偷``.
         """
         negatable = negations and combo.category in self.rules.negation_categories
+        hiding = self._hiding
+        cues = [s for s in spans if s.kind == _MODIFIER and s.index in hiding and s.end - s.start > 1]
         found: list[str] = []
         last_start, last_end = -1, 0
         for pattern in patterns:
@@ -240,6 +260,21 @@ class Classifier:
         if scoped and self._clause_factor(text, last_start, scoped) < 1.0:
             return None  # "万一被困电梯": a what-if, not a report
         return Hit("+".join(found), last_start, last_end, combo.weight, combo.subtype, combo.urgent)
+
+    def _candidate_combos(self, text: str) -> list[int]:
+        """Return, in rules order, the combos whose every group has a term in ``text``."""
+        if self._combo_terms is None or not text:
+            return []
+        present: set[tuple[int, int]] = set()
+        for _end, found in self._combo_terms.iter(text):
+            present.update(found)
+        if not present:
+            return []
+        counts: dict[int, int] = {}
+        for ci, _gi in present:
+            counts[ci] = counts.get(ci, 0) + 1
+        sizes = self._combo_sizes
+        return sorted(ci for ci, n in counts.items() if n == sizes[ci])
 
     def _needless(self, text: str, found: list[Hit], active: dict[str, str], negations: list[_Span]) -> bool:
         """Return True when service hits come without a need (a problem, a request, an emergency)."""
@@ -305,20 +340,17 @@ class Classifier:
                 hits[rule.category].append(
                     Hit(rule.term, span.start, span.end, rule.weight * factor, rule.subtype, urgent)
                 )
-        # Damping and neutral cue terms hide the combo terms inside them (防走失, 偷偷).
-        cue_spans = [
-            s
-            for s in spans
-            if s.kind == _MODIFIER and s.end - s.start > 1 and self._modifiers[s.index].factor <= 1.0
-        ]
-        for combo, patterns in self._combos:
-            hit = self._combo_hit(norm, combo, patterns, negations, scoped, cue_spans)
+        for ci in self._candidate_combos(norm):
+            combo, patterns = self._combos[ci]
+            hit = self._combo_hit(norm, combo, patterns, negations, scoped, spans)
             if hit is not None:
                 hits[combo.category].append(hit)
+        # The groups in force, in rules order: those always on, and those whose cue was seen.
+        modifiers, by_name = self._modifiers, self._modifier_index
         in_force = [
-            m
-            for m in self._modifiers
-            if (m.always or m.name in active) and not any(u in active for u in m.unless)
+            modifiers[i]
+            for i in sorted({*self._always, *(by_name[n] for n in active)})
+            if not any(u in active for u in modifiers[i].unless)
         ]
         threshold = self.rules.threshold
         factors = dict.fromkeys(REPORT_CATEGORIES, 1.0)
