@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import models
 from bot.classifier import load_rules
-from bot.classifier.suggest import Labelled, read_jsonl, suggest, to_yaml
+from bot.classifier.suggest import Cohesion, Labelled, read_jsonl, suggest, to_yaml
 from bot.cli.classify import classify_command, rules_app
 from bot.services.classifier import record_correction
 from models.classifier import ClassifierCorrection
@@ -148,3 +148,21 @@ def test_suggest_finds_terms_frequent_in_corrections_and_rare_elsewhere(tmp_path
     )
     result = runner.invoke(app, ["rules", "suggest", "--from", str(export), "--rules", str(RULES)])
     assert result.exit_code == 0 and "麻将" in result.stdout
+
+
+def test_suggest_proposes_word_like_grams_not_ones_across_word_boundaries() -> None:
+    corrections = [
+        Labelled("楼下棋牌室麻将声到半夜", "dispute", None),
+        Labelled("隔壁棋牌室麻将声太大了", "dispute", None),
+        Labelled("那个棋牌室麻将声一直响", "dispute", None),
+    ]
+    terms = [s.term for s in suggest(corrections, read_jsonl(TRAIN), load_rules(RULES))]
+    assert "棋牌" in terms
+    # Every 2-4-gram across the 室|麻 boundary is as frequent as the words, but not word-like.
+    for crossing in ("室麻", "室麻将", "牌室麻将", "棋牌室麻", "室麻将声"):
+        assert crossing not in terms
+    cohesion = Cohesion(row.text for row in [*corrections, *read_jsonl(TRAIN)])
+    texts = [c.text for c in corrections]
+    assert cohesion.word_like("棋牌", texts)[0]
+    assert not cohesion.word_like("室麻", texts)[0]
+    assert cohesion.link("棋", "牌") > cohesion.link("室", "麻")
