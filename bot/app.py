@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot.channels import build_adapters
 from bot.db import Database
 from bot.metrics import Metrics
-from bot.runtime import Background
+from bot.runtime import Background, freeze_startup_heap
 from bot.settings import Settings, get_settings
 from bot.spool import Spool, SpoolMover, spool_path
 from bot.webhooks.ingest import InboxWriter, IngestGauge, IngestPressure
@@ -92,6 +92,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await background.start()
     app.state.scheduler = background.scheduler
     _install_sighup(app)
+    freeze_startup_heap()
     try:
         yield
     finally:
