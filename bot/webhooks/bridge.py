@@ -12,8 +12,9 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import BaseModel, Field, ValidationError
+from starlette.routing import Route
 
 from bot.messages import IncomingMessage
 from bot.webhooks.common import BadInput, check_timestamp, decode_utf8, read_body
@@ -21,7 +22,6 @@ from bot.webhooks.ingest import store_and_ack
 from models.base import utcnow
 
 logger = logging.getLogger(__name__)
-router = APIRouter(tags=["webhooks"])
 
 
 def sign(secret: str, timestamp: str | int, body: bytes) -> str:
@@ -86,4 +86,6 @@ async def receive_bridge(request: Request) -> Response:
     )
 
 
-router.add_route("/bridge/messages", receive_bridge, methods=["POST"], include_in_schema=False)
+# The message route is a plain Starlette route, mounted first on the app's own router by
+# bot/routes.py (no FastAPI dependency solving or included-router layers per message).
+message_routes = [Route("/bridge/messages", receive_bridge, methods=["POST"], include_in_schema=False)]

@@ -14,6 +14,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 from fastapi import APIRouter, Request, Response
+from starlette.routing import Route
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.events import EVENT_TYPES
 from wechatpy.enterprise.messages import MESSAGE_TYPES
@@ -130,5 +131,6 @@ def to_incoming(fields: dict[str, str]) -> IncomingMessage | None:
     )
 
 
-# A plain Starlette route (see bot/webhooks/common.py): no FastAPI dependency solving per message.
-router.add_route("/wecom/callback", receive, methods=["POST"], include_in_schema=False)
+# The message route is a plain Starlette route, mounted first on the app's own router by
+# bot/routes.py (no FastAPI dependency solving or included-router layers per message).
+message_routes = [Route("/wecom/callback", receive, methods=["POST"], include_in_schema=False)]

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.routing import Route
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.messages import IncomingMessage
@@ -89,5 +90,6 @@ def to_incoming(data: Any) -> IncomingMessage | None:
     )
 
 
-# A plain Starlette route (see bot/webhooks/common.py): no FastAPI dependency solving per message.
-router.add_route("/wecom/bot", receive_bot, methods=["POST"], include_in_schema=False)
+# The message route is a plain Starlette route, mounted first on the app's own router by
+# bot/routes.py (no FastAPI dependency solving or included-router layers per message).
+message_routes = [Route("/wecom/bot", receive_bot, methods=["POST"], include_in_schema=False)]
