@@ -126,12 +126,13 @@ class Classifier:
         entries += [(t, _NEGATION, i) for i, t in enumerate(rules.negation_terms)]
         entries += [(t, _MODIFIER, i) for i, m in enumerate(rules.modifiers) for t in m.terms]
         # Terms that start or end with a digit (120, 110, 12315) must not match inside a
-        # longer number: "楼上1202" is a flat, not a call for an ambulance.
-        self._numeric: frozenset[tuple[int, int]] = frozenset(
-            (kind, index) for term, kind, index in entries if term[0].isdigit() or term[-1].isdigit()
-        )
+        # longer number: "楼上1202" is a flat, not a call for an ambulance. The flag is per
+        # term: a cue group's index is shared by all its terms, so keying it by (kind, index)
+        # made every term of a group with one such term (neutral: 120还没到) digit-bound.
+        self._numeric = any(term[0].isdigit() or term[-1].isdigit() for term, _, _ in entries)
         for term, kind, index in entries:
-            self._automaton.add_word(term, (len(term), kind, index))
+            numeric = term[0].isdigit() or term[-1].isdigit()
+            self._automaton.add_word(term, (len(term), kind, index, numeric))
         self._empty = not entries
         if not self._empty:
             self._automaton.make_automaton()
@@ -190,13 +191,16 @@ class Classifier:
         return cls(load_rules(path))
 
     def _spans(self, text: str) -> list[_Span]:
-        found = [
-            (end + 1 - length, end + 1, kind, index)
-            for end, (length, kind, index) in self._automaton.iter(text)
-        ]
         if self._numeric and _DIGIT.search(text) is not None:
             found = [
-                f for f in found if (f[2], f[3]) not in self._numeric or not _inside_number(text, f[0], f[1])
+                (end + 1 - length, end + 1, kind, index)
+                for end, (length, kind, index, numeric) in self._automaton.iter(text)
+                if not numeric or not _inside_number(text, end + 1 - length, end + 1)
+            ]
+        else:
+            found = [
+                (end + 1 - length, end + 1, kind, index)
+                for end, (length, kind, index, _numeric) in self._automaton.iter(text)
             ]
         if len(found) < 2:
             return [_Span(*f) for f in found]
