@@ -91,7 +91,7 @@ def typed_message(fields: dict[str, str]) -> BaseMessage:
     """wechatpy's typed message for the decrypted fields.
 
     The same class lookup as ``wechatpy.enterprise.parse_message``, fed with the fields we already
-    parsed (defused) instead of parsing the XML a second time with xmltodict.
+    parsed (safely, bot/webhooks/flatxml.py) instead of parsing the XML a second time with xmltodict.
     """
     msg_type = fields.get("MsgType", "").lower()
     if not msg_type:
