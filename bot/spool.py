@@ -37,22 +37,52 @@ from sqlalchemy.engine import make_url
 from bot.db import Database
 from bot.messages import IncomingMessage
 from bot.services import inbox
+from models.inbox import InboxStatus
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
+# The inbox row's own columns (no JSON blob around ``raw``: escaping it cost ~10% of an ack's CPU).
+_COLUMNS = (
+    "priority",
+    "channel",
+    "msg_id",
+    "group_id",
+    "group_name",
+    "sender_id",
+    "sender_name",
+    "text",
+    "mentions",
+    "reply_url",
+    "raw",
+    "received_at",
+)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (
     id INTEGER PRIMARY KEY,
+    priority INTEGER NOT NULL,
     channel TEXT NOT NULL,
     msg_id TEXT NOT NULL,
-    row TEXT NOT NULL,
+    group_id TEXT,
+    group_name TEXT,
+    sender_id TEXT NOT NULL,
+    sender_name TEXT,
+    text TEXT NOT NULL,
+    mentions TEXT NOT NULL,
+    reply_url TEXT,
+    raw TEXT NOT NULL,
+    received_at TEXT NOT NULL,
     moved INTEGER NOT NULL DEFAULT 0,
     spooled_at REAL NOT NULL,
     UNIQUE (channel, msg_id)
 );
 CREATE INDEX IF NOT EXISTS spool_unmoved ON spool (moved, id);
 """
+_INSERT = (
+    f"INSERT INTO spool ({', '.join(_COLUMNS)}, spooled_at) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))}) "
+    "ON CONFLICT (channel, msg_id) DO NOTHING"
+)
+_SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM spool WHERE moved = 0 ORDER BY id LIMIT ?"
 
 
 def spool_path(database_url: str) -> Path | None:
@@ -64,15 +94,29 @@ def spool_path(database_url: str) -> Path | None:
     return db.with_name(f"{db.stem}-spool{db.suffix or '.db'}")
 
 
-def _encode(msg: IncomingMessage, raw: str, priority: int) -> str:
-    row = inbox.row_values(msg, raw, priority)
-    row["received_at"] = msg.received_at.isoformat()
-    return json.dumps(row, ensure_ascii=False)
+def _encode(msg: IncomingMessage, raw: str, priority: int) -> tuple[Any, ...]:
+    return (
+        priority,
+        msg.channel,
+        msg.msg_id,
+        msg.group_id,
+        msg.group_name,
+        msg.sender_id,
+        msg.sender_name,
+        msg.text,
+        json.dumps(list(msg.mentions), ensure_ascii=False) if msg.mentions else "[]",
+        msg.reply_url,
+        raw,
+        msg.received_at.isoformat(),
+    )
 
 
-def _decode(text: str) -> dict[str, Any]:
-    row: dict[str, Any] = json.loads(text)
+def _decode(values: tuple[Any, ...]) -> dict[str, Any]:
+    row = dict(zip(_COLUMNS, values, strict=True))
+    row["mentions"] = json.loads(row["mentions"])
     row["received_at"] = datetime.fromisoformat(row["received_at"])
+    row["status"] = InboxStatus.PENDING.value
+    row["attempts"] = 0
     return row
 
 
@@ -95,7 +139,10 @@ class Spool:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version not in (0, FORMAT):
             conn.close()
-            raise RuntimeError(f"{self.path}: spool format {version}, this WeiGrid reads {FORMAT}")
+            raise RuntimeError(
+                f"{self.path}: spool format {version}, this WeiGrid reads {FORMAT}; "
+                "start the WeiGrid that wrote it to empty it, or move the file away"
+            )
         conn.executescript(_SCHEMA)
         conn.execute(f"PRAGMA user_version={FORMAT}")
         self._conn = conn
@@ -116,22 +163,17 @@ class Spool:
 
     async def add_many(self, items: list[tuple[IncomingMessage, str, int]]) -> list[bool]:
         """Commit (message, raw, priority) items; for each, whether it was new. One transaction."""
-        encoded = [(m.channel, m.msg_id, _encode(m, r, p)) for m, r, p in items]
+        encoded = [_encode(m, r, p) for m, r, p in items]
         result: list[bool] = await self._run(self._add_many, encoded)
         return result
 
-    def _add_many(self, encoded: list[tuple[str, str, str]]) -> list[bool]:
+    def _add_many(self, encoded: list[tuple[Any, ...]]) -> list[bool]:
         conn, now = self._db(), time.time()
         created = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for channel, msg_id, row in encoded:
-                cur = conn.execute(
-                    "INSERT INTO spool (channel, msg_id, row, spooled_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (channel, msg_id) DO NOTHING",
-                    (channel, msg_id, row, now),
-                )
-                created.append(cur.rowcount == 1)
+            for values in encoded:
+                created.append(conn.execute(_INSERT, (*values, now)).rowcount == 1)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -140,12 +182,11 @@ class Spool:
 
     async def unmoved(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
         """Up to ``limit`` rows not yet in the inbox, oldest first: (spool id, inbox row values)."""
-        rows: list[tuple[int, str]] = await self._run(self._unmoved, limit)
-        return [(i, _decode(text)) for i, text in rows]
+        rows: list[tuple[Any, ...]] = await self._run(self._unmoved, limit)
+        return [(int(r[0]), _decode(r[1:])) for r in rows]
 
-    def _unmoved(self, limit: int) -> list[tuple[int, str]]:
-        sql = "SELECT id, row FROM spool WHERE moved = 0 ORDER BY id LIMIT ?"
-        return [(int(i), str(r)) for i, r in self._db().execute(sql, (limit,))]
+    def _unmoved(self, limit: int) -> list[tuple[Any, ...]]:
+        return self._db().execute(_SELECT, (limit,)).fetchall()
 
     async def mark_moved(self, ids: list[int]) -> None:
         await self._run(self._mark_moved, ids)

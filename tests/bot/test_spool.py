@@ -70,6 +70,13 @@ async def test_add_many_dedupes_and_survives_a_reopen(tmp_path: Path) -> None:
     await again.close()
 
 
+def test_a_spooled_row_is_exactly_the_inbox_row() -> None:
+    from bot.spool import _decode, _encode
+
+    for msg in (message(1), message(2, "3栋楼道里闻到煤气味")):
+        assert _decode(_encode(msg, "<xml>raw</xml>", 0)) == inbox.row_values(msg, "<xml>raw</xml>", 0)
+
+
 async def test_a_spool_of_an_unknown_format_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with sqlite3.connect(path) as conn:
