@@ -7,13 +7,13 @@ new phrasings (in no corpus) of ads, offers, thanks, news and reports that look 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
 from bot.classifier import Category, Classifier, RulesError, Subtype, parse_rules
-from bot.classifier.engine import _uncaptured
+from bot.classifier.anchors import anchors
+from bot.classifier.normalize import normalize
 from bot.classifier.scoring import STRONG_DAMPING, combine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,19 +100,47 @@ def test_pattern_validation() -> None:
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
-        ("(a|b)c", "(?:a|b)c"),
-        (r"\(x\)", r"\(x\)"),
-        ("[(]a", "[(]a"),
-        ("(?<!是)不是(着|起)", "(?<!是)不是(?:着|起)"),
+        ("(可以|就)(找|喊)我", {"可以找我", "可以喊我", "就找我", "就喊我"}),
+        ("大家[^,.]{0,6}把", {"大家"}),  # the longer of the two required literals
+        (r"\d{3,4}-\d{7,8}", {"-"}),
+        ("(?<!是)不是(着|起)火", {"不是着火", "不是起火"}),
+        ("已经(?!被人)[^,.]{0,8}(好|走)了", {"已经"}),  # a tie in length: the smaller set
+        ("^转(:|发)?", {"转"}),
+        ("1[3-9]\\d{9}", {"13", "14", "15", "16", "17", "18", "19"}),
+        ("不再?(臭|漏)了", {"臭了", "漏了"}),
+        ("(a|b.)c", {"c"}),  # an alternative without a literal run: the common part
+        (".{0,3}好", {"好"}),
+        ("[^好]+", None),  # nothing certain: the pattern runs on every message
+        ("(?i)abc", None),
     ],
 )
-def test_gate_rewrites_only_capturing_groups(pattern: str, expected: str) -> None:
-    assert _uncaptured(pattern) == expected
+def test_every_match_of_a_cue_pattern_holds_one_of_its_anchors(
+    pattern: str, expected: set[str] | None
+) -> None:
+    assert anchors(pattern) == (frozenset(expected) if expected is not None else None)
+
+
+def test_anchors_never_miss_a_shipped_pattern_match() -> None:
+    shipped = Classifier.from_path(ROOT / "rules.yaml")
+    texts = [
+        json.loads(line)["text"]
+        for path in sorted((ROOT / "tests" / "data").glob("classify_*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    for rx, _index in shipped._shapes:
+        required = anchors(rx.pattern)
+        if required is None:
+            continue
+        for text in texts:
+            match = rx.search(normalize(text))
+            if match is not None:
+                assert any(a in match.group() for a in required), (rx.pattern, text)
 
 
 def test_the_gate_never_changes_a_verdict(shipped: Classifier) -> None:
     always = Classifier.from_path(ROOT / "rules.yaml")
-    always._shape_gate = re.compile("")  # every message runs every pattern
+    always._shape_always = tuple(range(len(always._shapes)))  # every message runs every pattern
+    always._shape_anchors = None
     lines = (ROOT / "tests" / "data" / "classify_train.jsonl").read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines]
     assert [shipped.classify(t) for t in texts] == [always.classify(t) for t in texts]
