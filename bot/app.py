@@ -21,30 +21,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.channels import build_adapters
 from bot.db import Database
+from bot.errors import error_body, http_error_response
 from bot.metrics import Metrics
 from bot.runtime import Background, freeze_startup_heap
 from bot.settings import Settings, get_settings
 from bot.spool import Spool, SpoolMover, spool_path
-from bot.webhooks.ingest import InboxWriter, IngestGauge, IngestPressure
+from bot.webhooks.fastpath import MessageRoutes
+from bot.webhooks.ingest import InboxWriter, IngestPressure
 from scheduler import Runtime, set_runtime
 
 logger = logging.getLogger(__name__)
 
 
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    """The one JSON error shape: ``{"error": {"code", "message", ...}}``."""
-    return {"error": {"code": code, "message": message, **extra}}
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail
-        if isinstance(detail, dict) and "code" in detail:
-            body = error_body(str(detail["code"]), str(detail.get("message", "")))
-        else:
-            body = error_body(f"http_{exc.status_code}", str(detail))
-        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return http_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -170,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.ingest_pressure = IngestPressure()
-    app.add_middleware(IngestGauge, pressure=app.state.ingest_pressure)
+    app.add_middleware(MessageRoutes, pressure=app.state.ingest_pressure)
     install_error_handlers(app)
     from bot.routes import include_routers
 

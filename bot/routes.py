@@ -22,16 +22,12 @@ from bot.api import (
     stats,
     tickets,
 )
-from bot.webhooks import bridge, wecom, wecom_bot
+from bot.webhooks import wecom, wecom_bot
 
 
 def include_routers(app: FastAPI) -> None:
-    # The three message-receiving POST routes first, straight on the app's router: they are the
-    # hot path (every group message), and FastAPI's per-request machinery (dependency solving,
-    # included-router layers) cost ~40% of their CPU in bench/ingest.py. They refuse bad input
-    # with the same BadInput errors, rendered by the app's exception handlers.
-    for hot in (wecom, wecom_bot, bridge):
-        app.router.routes[0:0] = hot.message_routes
+    # The three message-receiving POST routes are not here: bot/webhooks/fastpath.py serves them
+    # (a middleware ahead of the router; they are the hot path). Their GET URL checks are.
     for module in (
         wecom,
         wecom_bot,

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 
 from fastapi import Request, Response
 from pydantic import BaseModel, Field, ValidationError
-from starlette.routing import Route
 
 from bot.messages import IncomingMessage
 from bot.webhooks.common import BadInput, check_timestamp, decode_utf8, read_body
@@ -84,8 +83,3 @@ async def receive_bridge(request: Request) -> Response:
         content=json.dumps({"ok": True, "duplicate": not created, "sent_at": sent}),
         media_type="application/json",
     )
-
-
-# The message route is a plain Starlette route, mounted first on the app's own router by
-# bot/routes.py (no FastAPI dependency solving or included-router layers per message).
-message_routes = [Route("/bridge/messages", receive_bridge, methods=["POST"], include_in_schema=False)]

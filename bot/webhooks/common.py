@@ -1,9 +1,9 @@
 """What every inbound endpoint shares: bounded body reads, clock-skew checks, signature parameters.
 
-The message-receiving ``POST`` endpoints are plain Starlette routes (``message_routes``, mounted
-first by ``bot/routes.py``), not FastAPI routes: they read their few query parameters and headers
-themselves, because FastAPI's per-request machinery cost ~40% of a webhook request's CPU in
-bench/ingest.py. URL verification (``GET``) stays a FastAPI route. Both paths refuse bad input with the same :class:`BadInput` errors.
+The message-receiving ``POST`` endpoints are plain functions (``Request`` in, ``Response`` out)
+served by ``bot/webhooks/fastpath.py``, not FastAPI routes: they read their few query parameters
+and headers themselves, because FastAPI's per-request machinery cost ~40% of a webhook request's
+CPU in bench/ingest.py. URL verification (``GET``) stays a FastAPI route. Both paths refuse bad input with the same :class:`BadInput` errors.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ import weakref
 from typing import Any
 
 from fastapi import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.classifier.triage import UrgentScreen
 from bot.db import Database
@@ -154,23 +153,3 @@ class IngestPressure:
         deadline = time.monotonic() + self.max_wait_s
         while self.busy() and time.monotonic() < deadline:  # noqa: ASYNC110 (a quiet period, not an event)
             await asyncio.sleep(self.quiet_s / 2)
-
-
-class IngestGauge:
-    """ASGI middleware counting in-flight webhook requests (``/wecom/...``, ``/bridge/...``)."""
-
-    PREFIXES = ("/wecom/", "/bridge/")
-
-    def __init__(self, app: ASGIApp, pressure: IngestPressure) -> None:
-        self.app = app
-        self.pressure = pressure
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        self.pressure.enter()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.pressure.leave()

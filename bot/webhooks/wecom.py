@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.routing import Route
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.events import EVENT_TYPES
 from wechatpy.enterprise.messages import MESSAGE_TYPES
@@ -127,8 +126,3 @@ def to_incoming(fields: dict[str, str]) -> IncomingMessage | None:
         text=text,
         received_at=utcnow(),
     )
-
-
-# The message route is a plain Starlette route, mounted first on the app's own router by
-# bot/routes.py (no FastAPI dependency solving or included-router layers per message).
-message_routes = [Route("/wecom/callback", receive, methods=["POST"], include_in_schema=False)]

@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.routing import Route
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.messages import IncomingMessage
@@ -88,8 +87,3 @@ def to_incoming(data: Any) -> IncomingMessage | None:
         received_at=utcnow(),
         reply_url=data.get("response_url") or None,
     )
-
-
-# The message route is a plain Starlette route, mounted first on the app's own router by
-# bot/routes.py (no FastAPI dependency solving or included-router layers per message).
-message_routes = [Route("/wecom/bot", receive_bot, methods=["POST"], include_in_schema=False)]
