@@ -13,21 +13,20 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.messages import IncomingMessage
 from bot.webhooks.common import BadInput, Echo, Signed, decode_utf8, read_body, signed_params
 from bot.webhooks.ingest import store_and_ack
-from bot.webhooks.wecom import decrypt
+from bot.webhooks.wecom import CallbackCipher, callback_cipher, decrypt
 from models.base import utcnow
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
 
 
-def bot_crypto(request: Request) -> WeChatCrypto:
+def bot_crypto(request: Request) -> CallbackCipher:
     settings = request.app.state.settings
-    return WeChatCrypto(
+    return callback_cipher(
         settings.secret("wecom_bot", "token"), settings.secret("wecom_bot", "encoding_aes_key"), ""
     )
 
