@@ -62,7 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.classifier = load_classifier(settings)
     app.state.inbox_wakeup = asyncio.Event()
     app.state.outbox_wakeup = asyncio.Event()
-    ingest = await start_ingest(settings, db, app.state.inbox_wakeup)
+    ingest = await start_ingest(settings, db, app.state.inbox_wakeup, app.state.ingest_pressure)
     app.state.ingest = ingest
     app.state.spool = ingest.spool
     app.state.inbox_writer = ingest.writer
@@ -121,16 +121,23 @@ class Ingest:
             await self.spool.close()
 
 
-async def start_ingest(settings: Settings, db: Database, inbox_wakeup: asyncio.Event) -> Ingest:
+async def start_ingest(
+    settings: Settings, db: Database, inbox_wakeup: asyncio.Event, pressure: IngestPressure
+) -> Ingest:
     """The inbox writer, spooled on SQLite when ``inbox.spool`` is on (see bot/spool.py)."""
     path = spool_path(db.url) if settings.inbox.spool else None
     if path is None:
-        return Ingest(InboxWriter(db, wakeup=inbox_wakeup), None, None)
+        return Ingest(InboxWriter(db, wakeup=inbox_wakeup, pressure=pressure), None, None)
     spool = Spool(path)
     await spool.open()
     moved = asyncio.Event()
     mover = SpoolMover(
-        spool=spool, db=db, wakeup=moved, inbox_wakeup=inbox_wakeup, keep_s=settings.inbox.spool_keep_s
+        spool=spool,
+        db=db,
+        wakeup=moved,
+        inbox_wakeup=inbox_wakeup,
+        on_urgent=pressure.urgent_arrived,
+        keep_s=settings.inbox.spool_keep_s,
     )
     moved.set()  # move what a previous run left behind, at once
     return Ingest(InboxWriter(db, spool=spool, wakeup=moved), spool, mover)

@@ -27,6 +27,7 @@ import json
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -233,6 +234,7 @@ class SpoolMover:
         db: Database,
         wakeup: asyncio.Event,
         inbox_wakeup: asyncio.Event | None,
+        on_urgent: Callable[[], None] | None = None,
         batch: int = 500,
         keep_s: float = 86400.0,
         poll_s: float = 1.0,
@@ -241,6 +243,7 @@ class SpoolMover:
         self.db = db
         self.wakeup = wakeup
         self.inbox_wakeup = inbox_wakeup
+        self.on_urgent = on_urgent  # IngestPressure.urgent_arrived: the worker preempts its batch
         self.batch = batch
         self.keep_s = keep_s
         self.poll_s = poll_s
@@ -270,6 +273,8 @@ class SpoolMover:
         async with self.db.unit_of_work() as session:
             await inbox.insert_rows(session=session, rows=[r for _, r in rows])
         await self.spool.mark_moved([i for i, _ in rows])
+        if self.on_urgent is not None and any(r["priority"] == inbox.URGENT for _, r in rows):
+            self.on_urgent()
         if self.inbox_wakeup is not None:
             self.inbox_wakeup.set()
         return len(rows)

@@ -90,13 +90,26 @@ class InboxWorker:
                 session=session, worker_id=self.worker_id, limit=cfg.batch_size, lease_s=cfg.lease_s
             )
         claimed_at = asyncio.get_running_loop().time()
-        for inbox_id, priority in rows:
+        for index, (inbox_id, priority) in enumerate(rows):
             if asyncio.get_running_loop().time() - claimed_at > cfg.lease_s / 2:
-                break  # our lease is running out: leave the rest to the next claim
+                await self._give_back(rows[index:])  # our lease is running out
+                break
             if self.pressure is not None and priority > inbox.URGENT:
-                await self.pressure.calm()  # acks first; emergencies never wait
+                # Acks first (a quiet period); but an emergency that became claimable meanwhile
+                # goes before the rest of this batch: give it back and claim again, urgent first.
+                urgent = self.pressure.take_urgent()
+                if not urgent:
+                    await self.pressure.calm()
+                    urgent = self.pressure.take_urgent()
+                if urgent:
+                    await self._give_back(rows[index:])
+                    break
             await self.process(inbox_id)
         return len(rows)
+
+    async def _give_back(self, rows: list[tuple[int, int]]) -> None:
+        async with self.db.unit_of_work() as session:
+            await inbox.release(session=session, ids=[i for i, _ in rows])
 
     async def process(self, inbox_id: int) -> None:
         try:

@@ -110,6 +110,16 @@ async def claim(
     return rows
 
 
+async def release(*, session: AsyncSession, ids: list[int]) -> None:
+    """Give back claimed rows that were not processed (their lease ends now, the attempt is not counted)."""
+    if ids:
+        await session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.id.in_(ids), InboxMessage.status == InboxStatus.PENDING.value)
+            .values(claimed_until=None, attempts=InboxMessage.attempts - 1)
+        )
+
+
 def to_message(row: InboxMessage) -> IncomingMessage:
     """The typed message behind an inbox row."""
     return IncomingMessage(

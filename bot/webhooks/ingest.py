@@ -85,11 +85,13 @@ class InboxWriter:
         *,
         spool: Spool | None = None,
         wakeup: asyncio.Event | None = None,
+        pressure: IngestPressure | None = None,
         max_batch: int = 200,
     ) -> None:
         self.db = db
         self.spool = spool
         self.wakeup = wakeup
+        self.pressure = pressure  # told when an urgent row is in the inbox table (no spool)
         self.max_batch = max_batch
         self._queue: list[tuple[IncomingMessage, str, int, asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -119,6 +121,9 @@ class InboxWriter:
                 continue
             if self.wakeup is not None and any(created):
                 self.wakeup.set()
+            urgent = any(new and p == inbox.URGENT for (_, _, p, _), new in zip(batch, created, strict=True))
+            if urgent and self.spool is None and self.pressure is not None:
+                self.pressure.urgent_arrived()
             for (*_, future), new in zip(batch, created, strict=True):
                 if not future.done():
                     future.set_result(new)
@@ -131,6 +136,11 @@ class IngestPressure:
     has been in flight for ``quiet_s``, or after ``max_wait_s`` at the latest (dispatch never starves).
     Under a burst, callbacks are acknowledged at full speed and the durable inbox absorbs the backlog;
     urgent rows (priority 0) skip the wait.
+
+    It also carries the "an emergency just became claimable" signal: whoever puts an urgent row
+    into the inbox table (the inbox writer, or the spool mover) calls :meth:`urgent_arrived`, and
+    the inbox worker, between two rows of a claimed batch, gives the rest of the batch back and
+    claims again (urgent first) instead of finishing the batch (see ``InboxWorker.drain_once``).
     """
 
     def __init__(self, *, quiet_s: float = 0.005, max_wait_s: float = 0.05) -> None:
@@ -138,6 +148,15 @@ class IngestPressure:
         self.quiet_s = quiet_s
         self.max_wait_s = max_wait_s
         self.last_active = 0.0
+        self._urgent = False
+
+    def urgent_arrived(self) -> None:
+        self._urgent = True
+
+    def take_urgent(self) -> bool:
+        """Whether an urgent row arrived since the last call (and forget it)."""
+        urgent, self._urgent = self._urgent, False
+        return urgent
 
     def enter(self) -> None:
         self.inflight += 1
@@ -150,6 +169,7 @@ class IngestPressure:
         return self.inflight > 0 or time.monotonic() - self.last_active < self.quiet_s
 
     async def calm(self) -> None:
+        """Wait for a quiet period (at most ``max_wait_s``); an urgent arrival ends the wait at once."""
         deadline = time.monotonic() + self.max_wait_s
-        while self.busy() and time.monotonic() < deadline:  # noqa: ASYNC110 (a quiet period, not an event)
+        while self.busy() and not self._urgent and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(self.quiet_s / 2)

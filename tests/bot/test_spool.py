@@ -90,7 +90,15 @@ async def test_the_mover_fills_the_inbox_once_even_when_it_crashed_before_markin
 ) -> None:
     spool = await open_spool(tmp_path / "s.db")
     wake, inbox_wake = asyncio.Event(), asyncio.Event()
-    mover = SpoolMover(spool=spool, db=db, wakeup=wake, inbox_wakeup=inbox_wake, batch=2)
+    urgent_seen: list[int] = []
+    mover = SpoolMover(
+        spool=spool,
+        db=db,
+        wakeup=wake,
+        inbox_wakeup=inbox_wake,
+        on_urgent=lambda: urgent_seen.append(1),
+        batch=2,
+    )
     await spool.add_many([(message(i, f"第{i}条"), "{}", 0 if i == 4 else 5) for i in range(5)])
 
     # A crash between the inbox commit and the "moved" mark: the rows are moved again later.
@@ -100,6 +108,7 @@ async def test_the_mover_fills_the_inbox_once_even_when_it_crashed_before_markin
 
     await mover.drain()
     assert inbox_wake.is_set()
+    assert urgent_seen == [1]  # m4 is urgent: the inbox worker is told to claim again at once
     assert await spool.pending() == 0
     async with db.session() as session:
         stored = (await session.scalars(select(InboxMessage).order_by(InboxMessage.msg_id))).all()
