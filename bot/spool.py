@@ -210,13 +210,25 @@ class Spool:
     def _pending(self) -> int:
         return int(self._db().execute("SELECT count(*) FROM spool WHERE moved = 0").fetchone()[0])
 
-    async def purge(self, older_than_s: float) -> int:
-        """Delete moved rows spooled more than ``older_than_s`` ago. Returns how many."""
-        n: int = await self._run(self._purge, time.time() - older_than_s)
-        return n
+    async def purge(self, older_than_s: float, chunk: int = 1000) -> int:
+        """Delete moved rows spooled more than ``older_than_s`` ago. Returns how many.
 
-    def _purge(self, before: float) -> int:
-        cur = self._db().execute("DELETE FROM spool WHERE moved = 1 AND spooled_at < ?", (before,))
+        In chunks, each its own short job on the spool thread, so acks queue behind a chunk at most,
+        not behind a day's worth of rows.
+        """
+        before, total = time.time() - older_than_s, 0
+        while True:
+            n: int = await self._run(self._purge_chunk, before, chunk)
+            total += n
+            if n < chunk:
+                return total
+
+    def _purge_chunk(self, before: float, chunk: int) -> int:
+        cur = self._db().execute(
+            "DELETE FROM spool WHERE id IN "
+            "(SELECT id FROM spool WHERE moved = 1 AND spooled_at < ? ORDER BY id LIMIT ?)",
+            (before, chunk),
+        )
         return int(cur.rowcount)
 
 
