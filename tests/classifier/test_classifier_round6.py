@@ -7,24 +7,10 @@ a live report that uses the same words (its twin), which must stay a report.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.classifier import ClassifierHolder
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def holder() -> ClassifierHolder:
-    return ClassifierHolder(ROOT / "rules.yaml")
-
-
-def _verdict(holder: ClassifierHolder, text: str) -> tuple[str, str | None, bool]:
-    v = holder.classify(text)
-    return (v.category.value, v.subtype.value if v.subtype else None, v.urgent)
-
+from tests.classifier.conftest import verdict_of as _verdict
 
 # --- engine -----------------------------------------------------------------------------
 

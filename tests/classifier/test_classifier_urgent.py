@@ -7,18 +7,9 @@ held-out corpus.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.classifier import ClassifierHolder
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def holder() -> ClassifierHolder:
-    return ClassifierHolder(ROOT / "rules.yaml")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,23 @@
+"""Shared by the classifier tests: the shipped rules, loaded once per module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.classifier import ClassifierHolder
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def holder() -> ClassifierHolder:
+    """The classifier with the shipped rules.yaml."""
+    return ClassifierHolder(ROOT / "rules.yaml")
+
+
+def verdict_of(holder: ClassifierHolder, text: str) -> tuple[str, str | None, bool]:
+    """(category, subtype, urgent) of ``text``, as plain values for compact assertions."""
+    v = holder.classify(text)
+    return (v.category.value, v.subtype.value if v.subtype else None, v.urgent)
