@@ -31,6 +31,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -279,16 +280,17 @@ def main() -> None:
             "WEIGRID_WECOM_BOT__ENCODING_AES_KEY": secret(43),
             "WEIGRID_SERVER__SESSION_SECRET": secret(),
         }
-        settings = Settings(
-            database={"url": values["WEIGRID_DATABASE__URL"]},
-            server={"data_dir": tmp / "data"},
-            wecom={
+        overrides: dict[str, Any] = {  # on top of config.yaml, as the server process reads it
+            "database": {"url": values["WEIGRID_DATABASE__URL"]},
+            "server": {"data_dir": tmp / "data"},
+            "wecom": {
                 "token": values["WEIGRID_WECOM__TOKEN"],
                 "encoding_aes_key": values["WEIGRID_WECOM__ENCODING_AES_KEY"],
                 "corp_id": values["WEIGRID_WECOM__CORP_ID"],
             },
-            bridge={"secret": values["WEIGRID_BRIDGE__SECRET"]},
-        )
+            "bridge": {"secret": values["WEIGRID_BRIDGE__SECRET"]},
+        }
+        settings = Settings(**overrides)
         upgrade(settings.database.url)
         asyncio.run(seed_demo(settings=settings, groups=800))
         env = {k: v for k, v in os.environ.items() if not k.startswith("WEIGRID_")} | values

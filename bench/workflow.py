@@ -17,6 +17,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -46,12 +47,13 @@ TEXTS = [
 
 
 def settings_for(url: str, data: Path) -> Settings:
-    return Settings(
-        mode="local",
-        database={"url": url},
-        server={"data_dir": data, "run_workers": False, "run_scheduler": False},
-        sla={"policies": {"hazard": {"business_hours": False}, "default": {"business_hours": False}}},
-    )
+    overrides: dict[str, Any] = {  # on top of config.yaml
+        "mode": "local",
+        "database": {"url": url},
+        "server": {"data_dir": data, "run_workers": False, "run_scheduler": False},
+        "sla": {"policies": {"hazard": {"business_hours": False}, "default": {"business_hours": False}}},
+    }
+    return Settings(**overrides)
 
 
 async def reports(db: Database, settings: Settings, groups: int, count: int) -> float:
