@@ -246,7 +246,7 @@ class SpoolMover:
         wakeup: asyncio.Event,
         inbox_wakeup: asyncio.Event | None,
         on_urgent: Callable[[], None] | None = None,
-        batch: int = 500,
+        batch: int = 200,  # bounds the work one move does on the event loop (read, decode, mark)
         keep_s: float = 86400.0,
         poll_s: float = 1.0,
     ) -> None:
