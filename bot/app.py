@@ -25,9 +25,8 @@ from bot.errors import error_body, http_error_response
 from bot.metrics import Metrics
 from bot.runtime import Background, freeze_startup_heap
 from bot.settings import Settings, get_settings
-from bot.spool import Spool, SpoolMover, spool_path
 from bot.webhooks.fastpath import MessageRoutes
-from bot.webhooks.ingest import InboxWriter, IngestPressure
+from bot.webhooks.ingest import IngestPressure, start_ingest
 from scheduler import Runtime, set_runtime
 
 logger = logging.getLogger(__name__)
@@ -64,8 +63,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.outbox_wakeup = asyncio.Event()
     ingest = await start_ingest(settings, db, app.state.inbox_wakeup, app.state.ingest_pressure)
     app.state.ingest = ingest
-    app.state.spool = ingest.spool
-    app.state.inbox_writer = ingest.writer
     adapters = build_adapters(settings)
     app.state.adapters = adapters
     set_runtime(Runtime(db=db, settings=settings, extras={"classifier": app.state.classifier}))
@@ -93,54 +90,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await adapters.aclose()
         set_runtime(None)
         await db.dispose()
-
-
-class Ingest:
-    """The webhooks' write path of one process: the inbox writer and, on SQLite, the spool and its mover."""
-
-    def __init__(self, writer: InboxWriter, spool: Spool | None, mover: SpoolMover | None) -> None:
-        self.writer, self.spool, self.mover = writer, spool, mover
-        self._stop = asyncio.Event()
-        self._task = (
-            asyncio.create_task(mover.run(self._stop), name="spool-mover") if mover is not None else None
-        )
-
-    async def stop_mover(self) -> None:
-        """Stop moving spooled messages (shutdown; tests that hold messages in the spool)."""
-        self._stop.set()
-        if self._task is not None:
-            with suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, timeout=10)
-
-    async def stop(self) -> None:
-        await self.stop_mover()
-        if self.mover is not None:
-            with suppress(Exception):  # what is left stays spooled; the next start moves it
-                await asyncio.wait_for(self.mover.drain(), timeout=10)
-        if self.spool is not None:
-            await self.spool.close()
-
-
-async def start_ingest(
-    settings: Settings, db: Database, inbox_wakeup: asyncio.Event, pressure: IngestPressure
-) -> Ingest:
-    """The inbox writer, spooled on SQLite when ``inbox.spool`` is on (see bot/spool.py)."""
-    path = spool_path(db.url) if settings.inbox.spool else None
-    if path is None:
-        return Ingest(InboxWriter(db, wakeup=inbox_wakeup, pressure=pressure), None, None)
-    spool = Spool(path)
-    await spool.open()
-    moved = asyncio.Event()
-    mover = SpoolMover(
-        spool=spool,
-        db=db,
-        wakeup=moved,
-        inbox_wakeup=inbox_wakeup,
-        on_urgent=pressure.urgent_arrived,
-        keep_s=settings.inbox.spool_keep_s,
-    )
-    moved.set()  # move what a previous run left behind, at once
-    return Ingest(InboxWriter(db, spool=spool, wakeup=moved), spool, mover)
 
 
 def _install_sighup(app: FastAPI) -> None:

@@ -67,7 +67,8 @@ def resolve_scope(
 
 async def collect(session: Any, request: Request, scope: stats_service.Scope) -> StatsRead:
     by_status = await inbox.counts(session=session)
-    spool = getattr(request.app.state, "spool", None)
+    ingest = getattr(request.app.state, "ingest", None)
+    spool = ingest.spool if ingest is not None else None
     spooled = await spool.pending() if spool is not None else 0  # acked, not yet in the inbox table
     if scope.grid_id is None and scope.community_id is None:
         tickets = await ticket.counts(session=session)

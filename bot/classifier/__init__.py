@@ -56,6 +56,10 @@ class ClassifierHolder:
         """Classify with the rules currently in force."""
         return self.current.classify(text)
 
+    def may_be_urgent(self, text: str) -> bool:
+        """False only when :meth:`classify` cannot find ``text`` urgent (a cheap screen for triage)."""
+        return self.current.may_be_urgent(text)
+
     def reload(self) -> None:
         """Re-read the rules file and put it in force.
 

@@ -35,6 +35,7 @@ from bot.classifier.anchors import anchors
 from bot.classifier.normalize import normalize
 from bot.classifier.rules import Combo, KeywordRule, Modifier, RuleSet, load_rules
 from bot.classifier.scoring import combine
+from bot.classifier.triage import UrgentScreen
 from bot.classifier.types import REPORT_CATEGORIES, Category, CategoryScore, Hit, Verdict
 
 if TYPE_CHECKING:
@@ -171,9 +172,21 @@ class Classifier:
             if self._aliases
             else None
         )
+        self._urgent_screen = UrgentScreen(rules)
 
     def _unalias(self, match: re.Match[str]) -> str:
         return self._aliases[match.group()]
+
+    def _normalized(self, text: str) -> str:
+        """The text as the rules see it: normalised, typos and homophones rewritten."""
+        norm = normalize(text)
+        if self._alias_re is not None:
+            norm = self._alias_re.sub(self._unalias, norm)
+        return norm
+
+    def may_be_urgent(self, text: str) -> bool:
+        """False only when ``classify(text)`` cannot be urgent; a few µs (see bot/classifier/triage.py)."""
+        return self._urgent_screen.admits(self._normalized(text))
 
     @classmethod
     def from_path(cls, path: str | Path) -> Classifier:
@@ -310,9 +323,7 @@ class Classifier:
         Returns:
             The verdict; ``category`` is ``Category.NONE`` when no ticket should be opened.
         """
-        norm = normalize(text)
-        if self._alias_re is not None:
-            norm = self._alias_re.sub(self._unalias, norm)
+        norm = self._normalized(text)
         spans = self._spans(norm) if norm and not self._empty else []
         picked = self._shapes_present(norm) if self._shapes else ()
         if picked:

@@ -6,9 +6,9 @@ that can be ruled out with one normalisation and one automaton pass (~5-10 µs).
 
 A verdict is urgent only through an urgent hit (an ``urgent`` keyword, or an ``urgent`` combo,
 which needs a term of every one of its groups) or an ``urgent`` cue group in force (its terms or
-patterns). :class:`UrgentScreen` looks for any of those in the text, normalised and un-aliased
-exactly as the classifier does. When none is present the verdict cannot be urgent; when one is,
-the caller runs the classifier. The screen may say "maybe" too often (a cue hidden by a longer
+patterns). :class:`UrgentScreen` looks for any of those in the text as the classifier sees it
+(``Classifier.may_be_urgent`` normalises it the same way as ``classify``). When none is present
+the verdict cannot be urgent; when one is, the caller runs the classifier. The screen may say "maybe" too often (a cue hidden by a longer
 phrase, a negated one), never "no" for an urgent message: tests check this on every labelled
 message.
 """
@@ -19,7 +19,6 @@ import re
 
 import ahocorasick
 
-from bot.classifier.normalize import normalize
 from bot.classifier.ruleset import RuleSet
 
 
@@ -54,20 +53,11 @@ class UrgentScreen:
                 self._automaton.add_word(term, None if slots is None else tuple(slots))
             self._automaton.make_automaton()
         self._patterns = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
-        self._aliases = dict(rules.aliases)
-        self._alias_re = (
-            re.compile("|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True)))
-            if self._aliases
-            else None
-        )
 
-    def may_be_urgent(self, text: str) -> bool:
-        """False only when the classifier cannot find this text urgent."""
+    def admits(self, norm: str) -> bool:
+        """False only when the classifier cannot find this (normalised) text urgent."""
         if self.always:
             return True
-        norm = normalize(text)
-        if self._alias_re is not None:
-            norm = self._alias_re.sub(lambda m: self._aliases[m.group()], norm)
         if self._automaton is not None:
             filled: dict[int, set[int]] = {}
             for _, slots in self._automaton.iter(norm):

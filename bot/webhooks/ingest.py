@@ -1,20 +1,24 @@
-"""The one place a parsed inbound message is committed to the inbox before the ack."""
+"""The one place a parsed inbound message is committed to the inbox before the ack.
+
+``start_ingest`` builds a process's write path (``app.state.ingest``): the group-committing
+:class:`InboxWriter`, and on SQLite the spool and its mover (``bot/spool.py``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-import weakref
+from contextlib import suppress
 from typing import Any
 
 from fastapi import Request
 
-from bot.classifier.triage import UrgentScreen
 from bot.db import Database
 from bot.messages import IncomingMessage
 from bot.services import inbox
-from bot.spool import Spool
+from bot.settings import Settings
+from bot.spool import Spool, SpoolMover, spool_path
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +30,7 @@ async def store_and_ack(request: Request, msg: IncomingMessage, raw: str) -> boo
     """
     state = request.app.state
     started = time.perf_counter()
-    created = await state.inbox_writer.submit(msg, raw, ingest_priority(state, msg))
+    created = await state.ingest.writer.submit(msg, raw, ingest_priority(state, msg))
     metrics = getattr(state, "metrics", None)
     if metrics is not None:
         metrics.message_received(channel=msg.channel, new=created, seconds=time.perf_counter() - started)
@@ -39,44 +43,34 @@ def ingest_priority(state: Any, msg: IncomingMessage) -> int:
     """URGENT when the classifier already sees an emergency: such a row is dispatched before
     everything else and is never held back behind acks.
 
-    Most messages carry no emergency cue at all; :class:`UrgentScreen` rules those out in a few
-    µs, and only the rest pay for a full ``classify`` (~35-60 µs, the largest item of a webhook's
-    own CPU before the screen).
+    Most messages carry no emergency cue at all; ``may_be_urgent`` rules those out in a few µs, and
+    only the rest pay for a full ``classify`` (~35-60 µs, the largest item of a webhook's own CPU
+    before the screen).
     """
     holder = getattr(state, "classifier", None)
     if holder is None or not msg.text:
         return inbox.NORMAL
     try:
-        if not _screen(holder.current).may_be_urgent(msg.text):
-            return inbox.NORMAL
-        return inbox.URGENT if holder.classify(msg.text).urgent else inbox.NORMAL
+        urgent = holder.may_be_urgent(msg.text) and holder.classify(msg.text).urgent
     except Exception:  # never let triage cost an ack: dispatch classifies again
         logger.exception("ingest triage failed for %s:%s", msg.channel, msg.msg_id)
         return inbox.NORMAL
-
-
-_screens: weakref.WeakKeyDictionary[Any, UrgentScreen] = weakref.WeakKeyDictionary()
-
-
-def _screen(classifier: Any) -> UrgentScreen:
-    """The screen for the rules in force (built once per rules load; a reload brings new rules)."""
-    screen = _screens.get(classifier)
-    if screen is None:
-        screen = _screens[classifier] = UrgentScreen(classifier.rules)
-    return screen
+    return inbox.URGENT if urgent else inbox.NORMAL
 
 
 class InboxWriter:
     """Group commit for the inbox: concurrent webhook requests share one transaction.
 
-    Each request queues its message and waits; one flusher task writes everything queued so far in a
-    single multi-row ``INSERT ... ON CONFLICT DO NOTHING`` and one commit, then answers every waiter.
+    Each request queues its message and waits; one flusher task writes everything queued so far with
+    one ``INSERT ... ON CONFLICT DO NOTHING`` (executemany) and one commit, then answers every waiter.
     Under light load a batch is one message (no added delay); under a burst, the commit cost and the
     SQLite writer lock are paid once per batch instead of once per message. A failed commit fails
     every request of its batch (the platform retries them), so nothing is acked that was not stored.
 
     With a ``spool`` (SQLite, see ``bot/spool.py``) the batch is committed to the spool file instead
-    of the inbox table, and ``wakeup`` wakes the spool mover; otherwise it wakes the inbox worker.
+    of the inbox table, and ``wakeup`` wakes the spool mover (which tells ``pressure`` about urgent
+    rows once they are in the inbox); otherwise ``wakeup`` wakes the inbox worker and the writer
+    tells ``pressure`` itself.
     """
 
     def __init__(
@@ -91,7 +85,7 @@ class InboxWriter:
         self.db = db
         self.spool = spool
         self.wakeup = wakeup
-        self.pressure = pressure  # told when an urgent row is in the inbox table (no spool)
+        self.pressure = pressure  # told when an urgent row is in the inbox table
         self.max_batch = max_batch
         self._queue: list[tuple[IncomingMessage, str, int, asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -121,8 +115,9 @@ class InboxWriter:
                 continue
             if self.wakeup is not None and any(created):
                 self.wakeup.set()
-            urgent = any(new and p == inbox.URGENT for (_, _, p, _), new in zip(batch, created, strict=True))
-            if urgent and self.spool is None and self.pressure is not None:
+            if self.pressure is not None and any(
+                new and p == inbox.URGENT for (_, _, p, _), new in zip(batch, created, strict=True)
+            ):
                 self.pressure.urgent_arrived()
             for (*_, future), new in zip(batch, created, strict=True):
                 if not future.done():
@@ -173,3 +168,51 @@ class IngestPressure:
         deadline = time.monotonic() + self.max_wait_s
         while self.busy() and not self._urgent and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(self.quiet_s / 2)
+
+
+class Ingest:
+    """The webhooks' write path of one process: the inbox writer and, on SQLite, the spool and its mover."""
+
+    def __init__(self, writer: InboxWriter, spool: Spool | None, mover: SpoolMover | None) -> None:
+        self.writer, self.spool, self.mover = writer, spool, mover
+        self._stop = asyncio.Event()
+        self._task = (
+            asyncio.create_task(mover.run(self._stop), name="spool-mover") if mover is not None else None
+        )
+
+    async def stop_mover(self) -> None:
+        """Stop moving spooled messages (shutdown; tests that hold messages in the spool)."""
+        self._stop.set()
+        if self._task is not None:
+            with suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, timeout=10)
+
+    async def stop(self) -> None:
+        await self.stop_mover()
+        if self.mover is not None:
+            with suppress(Exception):  # what is left stays spooled; the next start moves it
+                await asyncio.wait_for(self.mover.drain(), timeout=10)
+        if self.spool is not None:
+            await self.spool.close()
+
+
+async def start_ingest(
+    settings: Settings, db: Database, inbox_wakeup: asyncio.Event, pressure: IngestPressure
+) -> Ingest:
+    """The inbox writer, spooled on SQLite when ``inbox.spool`` is on (see bot/spool.py)."""
+    path = spool_path(db.url) if settings.inbox.spool else None
+    if path is None:
+        return Ingest(InboxWriter(db, wakeup=inbox_wakeup, pressure=pressure), None, None)
+    spool = Spool(path)
+    await spool.open()
+    moved = asyncio.Event()
+    mover = SpoolMover(
+        spool=spool,
+        db=db,
+        wakeup=moved,
+        inbox_wakeup=inbox_wakeup,
+        on_urgent=pressure.urgent_arrived,
+        keep_s=settings.inbox.spool_keep_s,
+    )
+    moved.set()  # move what a previous run left behind, at once
+    return Ingest(InboxWriter(db, spool=spool, wakeup=moved), spool, mover)

@@ -1,4 +1,4 @@
-"""The ingest triage screen (bot/classifier/triage.py): never "no" for a message the classifier finds urgent."""
+"""``Classifier.may_be_urgent`` (bot/classifier/triage.py): never "no" for a message the classifier finds urgent."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from bot.classifier import Classifier, parse_rules
-from bot.classifier.triage import UrgentScreen
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,16 +19,15 @@ def corpus() -> list[str]:
 
 def test_the_screen_lets_every_urgent_verdict_through_and_rules_out_most_messages() -> None:
     classifier = Classifier.from_path(ROOT / "rules.yaml")
-    screen = UrgentScreen(classifier.rules)
     texts = [*corpus(), "楼道里闻到很浓的媒气味", "救命啊", "着伙了", "电悌卡住了里面有人"]
     assert len(texts) > 3000
     urgent = [t for t in texts if classifier.classify(t).urgent]
     assert len(urgent) > 300
-    assert [t for t in urgent if not screen.may_be_urgent(t)] == []
-    ruled_out = sum(not screen.may_be_urgent(t) for t in texts)
+    assert [t for t in urgent if not classifier.may_be_urgent(t)] == []
+    ruled_out = sum(not classifier.may_be_urgent(t) for t in texts)
     assert ruled_out / len(texts) > 0.5  # the point of the screen: most messages skip classify
     for chat in ("收到", "谢谢楼栋长", "大家早上好☀️", "已经修好了，谢谢"):
-        assert not screen.may_be_urgent(chat)
+        assert not classifier.may_be_urgent(chat)
 
 
 RULES = """\
@@ -50,11 +48,11 @@ aliases:
 
 
 def test_each_way_to_urgency_is_screened_in() -> None:
-    screen = UrgentScreen(parse_rules(RULES))
-    assert screen.may_be_urgent("3栋着火了")  # an urgent keyword
-    assert screen.may_be_urgent("3栋着伙了")  # through an alias, as the classifier reads it
-    assert screen.may_be_urgent("电梯里有人出不来")  # an urgent combo (one of its groups)
-    assert screen.may_be_urgent("救命")  # an urgent cue group's term ...
-    assert screen.may_be_urgent("快来人人")  # ... and its pattern
-    assert not screen.may_be_urgent("楼上漏水了")
-    assert not screen.may_be_urgent("电梯今天在保养")
+    classifier = Classifier(parse_rules(RULES))
+    assert classifier.may_be_urgent("3栋着火了")  # an urgent keyword
+    assert classifier.may_be_urgent("3栋着伙了")  # through an alias, as the classifier reads it
+    assert classifier.may_be_urgent("电梯里有人出不来")  # an urgent combo (one of its groups)
+    assert classifier.may_be_urgent("救命")  # an urgent cue group's term ...
+    assert classifier.may_be_urgent("快来人人")  # ... and its pattern
+    assert not classifier.may_be_urgent("楼上漏水了")
+    assert not classifier.may_be_urgent("电梯今天在保养")
