@@ -77,15 +77,10 @@ def crypto_for(request: Request) -> CallbackCipher:
     )
 
 
-def decrypt(cipher: CallbackCipher, signature: str, timestamp: str, nonce: str, encrypted: str) -> str:
-    """Check the signature, then decrypt. 403 for a bad signature, 400 for anything that fails to decrypt."""
-    return cipher.decrypt(signature, timestamp, nonce, encrypted)
-
-
 @router.get("/wecom/callback", response_class=Response)
 async def verify_url(request: Request, signed: Signed, echostr: Echo) -> Response:
     """URL verification: decrypt ``echostr`` and return it as plain text."""
-    plain = decrypt(crypto_for(request), signed.msg_signature, signed.timestamp, signed.nonce, echostr)
+    plain = crypto_for(request).decrypt(signed.msg_signature, signed.timestamp, signed.nonce, echostr)
     return Response(content=plain, media_type="text/plain")
 
 
@@ -97,13 +92,10 @@ async def receive(request: Request) -> Response:
     envelope = safe_xml(body)
     if not envelope.get("Encrypt"):
         raise BadInput(400, "bad_xml", "no Encrypt element")
-    plain = decrypt(
-        crypto_for(request), signed.msg_signature, signed.timestamp, signed.nonce, envelope["Encrypt"]
+    plain = crypto_for(request).decrypt(
+        signed.msg_signature, signed.timestamp, signed.nonce, envelope["Encrypt"]
     )
-    msg = to_incoming(safe_xml(plain))
-    if msg is None:
-        return Response(status_code=200)
-    await store_and_ack(request, msg, plain)
+    await store_and_ack(request, to_incoming(safe_xml(plain)), plain)
     return Response(status_code=200)
 
 
@@ -126,7 +118,7 @@ def typed_message(fields: dict[str, str]) -> BaseMessage:
         raise BadInput(400, "bad_xml", "not a WeCom message") from None
 
 
-def to_incoming(fields: dict[str, str]) -> IncomingMessage | None:
+def to_incoming(fields: dict[str, str]) -> IncomingMessage:
     """Turn a decrypted WeCom message into our typed message (events keyed by sender+time)."""
     parsed: Any = typed_message(fields)
     sender = fields.get("FromUserName", "")

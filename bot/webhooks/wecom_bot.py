@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request, Response
 from bot.messages import IncomingMessage
 from bot.webhooks.common import BadInput, Echo, Signed, decode_utf8, read_body, signed_params
 from bot.webhooks.ingest import store_and_ack
-from bot.webhooks.wecom import CallbackCipher, callback_cipher, decrypt
+from bot.webhooks.wecom import CallbackCipher, callback_cipher
 from models.base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def _json(text: str, what: str) -> Any:
 async def verify_bot_url(request: Request, signed: Signed, echostr: Echo) -> Response:
     """URL verification for the robot: decrypt ``echostr`` (receive id ``""``) and echo it."""
     crypto = bot_crypto(request)
-    return Response(content=decrypt(crypto, signed.msg_signature, signed.timestamp, signed.nonce, echostr))
+    return Response(content=crypto.decrypt(signed.msg_signature, signed.timestamp, signed.nonce, echostr))
 
 
 async def receive_bot(request: Request) -> Response:
@@ -53,8 +53,8 @@ async def receive_bot(request: Request) -> Response:
     envelope = _json(body, "body")
     if not isinstance(envelope, dict) or not isinstance(envelope.get("encrypt"), str):
         raise BadInput(400, "bad_json", 'body must be {"encrypt": "..."}')
-    plain = decrypt(
-        bot_crypto(request), signed.msg_signature, signed.timestamp, signed.nonce, envelope["encrypt"]
+    plain = bot_crypto(request).decrypt(
+        signed.msg_signature, signed.timestamp, signed.nonce, envelope["encrypt"]
     )
     data = _json(plain, "decrypted payload")
     msg = to_incoming(data)

@@ -201,7 +201,6 @@ def test_events_are_keyed_by_sender_and_time() -> None:
         "<MsgType>event</MsgType><Event>enter_agent</Event><AgentID>1</AgentID></xml>"
     )
     msg = to_incoming(safe_xml(xml))
-    assert msg is not None
     assert msg.msg_id == "event:u1:1700000000:enter_agent"
     assert msg.text == ""
 
@@ -214,7 +213,6 @@ def test_text_messages_are_typed_by_wechatpy() -> None:
     fields = safe_xml(wecom_xml(corp_id="c", sender="u2", text="楼道漏水", msg_id="77"))
     assert isinstance(typed_message(fields), TextMessage)
     msg = to_incoming(fields)
-    assert msg is not None
     assert (msg.msg_id, msg.sender_id, msg.text) == ("77", "u2", "楼道漏水")
 
 
