@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -34,10 +34,6 @@ logger = logging.getLogger(__name__)
 #: ``groups.last_activity_at`` is shown to the minute in the console; refreshing it on every message
 #: cost an UPDATE per message.
 ACTIVITY_RESOLUTION = timedelta(minutes=1)
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def worker_name(kind: str) -> str:
@@ -149,11 +145,9 @@ class InboxWorker:
                         inbox.mark(row, InboxStatus.HELD, error="group not in the registry")
                         logger.warning("message from unregistered group %s held for adoption", msg.group_id)
                         return
-                    last = group.last_activity_at
-                    if last is None or now - _aware(last) >= ACTIVITY_RESOLUTION:
-                        group.last_activity_at = (
-                            now  # one UPDATE a minute for a chatty group, not one a message
-                        )
+                    last = group.last_activity_at  # UTCDateTime: always timezone-aware
+                    if last is None or now - last >= ACTIVITY_RESOLUTION:
+                        group.last_activity_at = now  # an UPDATE a minute for a chatty group
                 sender = await registry.person_for(
                     session=session, channel=msg.channel, user_id=msg.sender_id
                 )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import literal, select, union_all, update
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -29,10 +27,6 @@ async def note_unknown_group(*, session: AsyncSession, group_id: str, name: str 
             group_id=group_id, name=name or "", channel=channel, registered=False, tags=[]
         )
     )
-
-
-async def touch_group(*, session: AsyncSession, group_id: str, at: datetime) -> None:
-    await session.execute(update(Group).where(Group.group_id == group_id).values(last_activity_at=at))
 
 
 async def person_for(*, session: AsyncSession, channel: str, user_id: str) -> Person | None:
