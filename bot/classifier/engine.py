@@ -173,6 +173,7 @@ class Classifier:
             else None
         )
         self._urgent_screen = UrgentScreen(rules)
+        self._model = rules.model
 
     def _unalias(self, match: re.Match[str]) -> str:
         return self._aliases[match.group()]
@@ -324,6 +325,18 @@ class Classifier:
             The verdict; ``category`` is ``Category.NONE`` when no ticket should be opened.
         """
         norm = self._normalized(text)
+        verdict, scores, in_force = self._by_rules(norm)
+        if self._model is None:
+            return verdict
+        return self._model.revise(norm, verdict, scores, in_force)
+
+    def rules_view(self, text: str) -> tuple[str, Verdict]:
+        """The text as the rules see it (normalised, aliases rewritten) and the rules' own verdict."""
+        norm = self._normalized(text)
+        return norm, self._by_rules(norm)[0]
+
+    def _by_rules(self, norm: str) -> tuple[Verdict, list[CategoryScore], list[Modifier]]:
+        """The rules' verdict on a normalised text, the category scores (highest first), the cue groups in force."""
         spans = self._spans(norm) if norm and not self._empty else []
         picked = self._shapes_present(norm) if self._shapes else ()
         if picked:
@@ -336,7 +349,7 @@ class Classifier:
             if shaped:
                 spans = sorted(spans + shaped, key=lambda s: s.start)
         if not spans and not self._combos:
-            return Verdict(Category.NONE, None, False, 0.95, ())
+            return Verdict(Category.NONE, None, False, 0.95, ()), [], []
         negations = [s for s in spans if s.kind == _NEGATION]
         scoped = [s for s in spans if s.kind == _MODIFIER and self._modifiers[s.index].clause]
         hits: dict[Category, list[Hit]] = {c: [] for c in REPORT_CATEGORIES}
@@ -417,7 +430,8 @@ class Classifier:
         if best.score < threshold:
             confidence = max(0.5, 0.95 - 0.45 * best.score / threshold)
             damped = tuple(t for s in scores for t in s.matched)
-            return Verdict(Category.NONE, None, False, confidence, cues + gated + tuple(negated) + damped)
+            verdict = Verdict(Category.NONE, None, False, confidence, cues + gated + tuple(negated) + damped)
+            return verdict, scores, in_force
         # Urgent needs emergency cues that reach the threshold on their own (a lone 烟味 does
         # not), or a cry for help.
         urgent = (best.urgent and best.category in emergency) or any(
@@ -426,7 +440,7 @@ class Classifier:
         strength = 1.0 - math.exp(-best.score / threshold)
         margin = max(0.0, best.score - runner_up.score) / best.score
         confidence = min(0.99, 0.5 * strength + 0.5 * margin)
-        return Verdict(
+        verdict = Verdict(
             category=best.category,
             subtype=best.subtype,
             urgent=urgent,
@@ -436,3 +450,4 @@ class Classifier:
             + (gated if best.category is Category.SERVICE else ())
             + tuple(negated),
         )
+        return verdict, scores, in_force

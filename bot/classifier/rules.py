@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from bot.classifier.gate import parse_service_gate
+from bot.classifier.model import ModelError, ReportModel, load_model
 from bot.classifier.normalize import normalize
 from bot.classifier.ruleset import Combo, KeywordRule, Modifier, RulesError, RuleSet, check_patterns
 from bot.classifier.types import REPORT_CATEGORIES, Category, Subtype
@@ -39,6 +40,7 @@ _TOP_KEYS = {
     "categories",
     "combos",
     "service_gate",
+    "model",
 }
 _COMBO_KEYS = {"category", "subtype", "weight", "urgent", "all"}
 _MODIFIER_KEYS = {"factor", "terms", "patterns", "unless", "categories"} | {
@@ -317,12 +319,35 @@ def _parse_categories(v: _Validator, block: _LineDict) -> list[KeywordRule]:
     return rules
 
 
-def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
+def _parse_model(v: _Validator, top: _LineDict, source: str, with_model: bool) -> ReportModel | None:
+    """The learned report model named by ``model:`` (a path relative to the rules file), if any."""
+    if "model" not in top:
+        return None
+    raw, line = top["model"], top.lines["model"]
+    if not isinstance(raw, str) or not raw.strip():
+        v.fail(line, "model: expected the path of a model file (weigrid rules train writes one)")
+        return None
+    if not with_model:
+        return None
+    path = Path(raw)
+    if not path.is_absolute():
+        path = Path(source).parent / path
+    try:
+        return load_model(path)
+    except ModelError as exc:
+        v.fail(line, f"model: {exc}")
+        return None
+
+
+def parse_rules(text: str, source: str = "<memory>", *, with_model: bool = True) -> RuleSet:
     """Parse and validate rules from YAML text.
 
     Args:
         text: The YAML document.
-        source: A name for messages (usually the file path).
+        source: A name for messages (usually the file path); a relative ``model:`` path is
+            resolved against its directory.
+        with_model: When False the ``model:`` file is not read (the rules alone, as
+            ``weigrid rules train`` needs them before a model exists).
 
     Returns:
         The validated rule set.
@@ -381,6 +406,7 @@ def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
         gate = parse_service_gate(v, top["service_gate"], top.lines["service_gate"], names)
     categories = v.mapping(top.get("categories"), top.lines.get("categories", 1), "categories")
     keywords = _parse_categories(v, categories) if categories is not None else []
+    model = _parse_model(v, top, source, with_model)
     if v.problems:
         raise RulesError(v.problems)
     assert threshold is not None
@@ -396,14 +422,16 @@ def parse_rules(text: str, source: str = "<memory>") -> RuleSet:
         service_gate=gate,
         source=source,
         locations=dict(v.seen),
+        model=model,
     )
 
 
-def load_rules(path: str | Path) -> RuleSet:
+def load_rules(path: str | Path, *, with_model: bool = True) -> RuleSet:
     """Read and validate a rules file.
 
     Args:
         path: Path to the YAML rules file.
+        with_model: When False the learned model the rules name is not loaded.
 
     Returns:
         The validated rule set.
@@ -416,4 +444,4 @@ def load_rules(path: str | Path) -> RuleSet:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RulesError([f"{path}: cannot read rules file: {exc.strerror or exc}"]) from exc
-    return parse_rules(text, source=str(path))
+    return parse_rules(text, source=str(path), with_model=with_model)

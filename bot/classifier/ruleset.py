@@ -10,6 +10,7 @@ from bot.classifier.types import Category, Subtype
 
 if TYPE_CHECKING:
     from bot.classifier.gate import ServiceGate
+    from bot.classifier.model import ReportModel
 
 
 class RulesError(ValueError):
@@ -110,6 +111,7 @@ class RuleSet:
     service_gate: ServiceGate | None = None
     source: str = "<memory>"
     locations: dict[str, str] = field(default_factory=dict, compare=False)
+    model: ReportModel | None = field(default=None, compare=False)
 
 
 def check_patterns(raw: object, always: bool, where: str) -> tuple[tuple[str, ...], list[str]]:

@@ -1,4 +1,4 @@
-"""``weigrid classify`` and ``weigrid rules check|suggest``.
+"""``weigrid classify`` and ``weigrid rules check|suggest|train``.
 
 The lead registers these in ``bot/cli/__init__.py``::
 
@@ -22,7 +22,8 @@ from bot.classifier.evaluate import CATEGORIES, Report, evaluate, load_examples
 from bot.classifier.suggest import Labelled, read_jsonl, suggest, to_yaml
 
 rules_app = typer.Typer(
-    help="Classifier rules (rules.yaml): validate and propose keywords.", no_args_is_help=True
+    help="Classifier rules (rules.yaml): validate, propose keywords, train the report model.",
+    no_args_is_help=True,
 )
 DEFAULT_TRAIN = Path("tests/data/classify_train.jsonl")
 
@@ -177,3 +178,62 @@ def suggest_command(
     train = read_jsonl(corpus) if corpus.exists() else []
     found = suggest(corrections, train, ruleset, min_count=min_count, max_other=max_other)
     sys.stdout.write(to_yaml(found) or "# no term is frequent enough in corrections and rare elsewhere\n")
+
+
+@rules_app.command("train")
+def train_command(
+    out: Path | None = typer.Option(
+        None, "--out", help="Model file to write (default: the one rules.yaml names under 'model:')."
+    ),
+    data: list[Path] | None = typer.Option(
+        None, "--data", help="Labelled JSONL to train on, repeatable (default: the tuning corpora)."
+    ),
+    from_file: Path | None = typer.Option(None, "--from", help="Corrections JSONL export (default: the DB)."),
+    no_corrections: bool = typer.Option(False, "--no-corrections", help="Train on the corpora alone."),
+    rules: Path | None = typer.Option(None, "--rules", help="Rules file (default: classifier.rules_path)."),
+) -> None:
+    """Train the report model (report vs none) from labelled corpora and ticket corrections."""
+    from bot.classifier.training import ROOT, TRAINING_FILES, labelled_files, train
+    from bot.classifier.types import Category
+
+    err = Console(stderr=True, highlight=False)
+    rules_path = rules or default_rules_path()
+    try:  # the rules alone: the model file may not exist yet, or be the one being replaced
+        classifier = Classifier(load_rules(rules_path, with_model=False))
+    except RulesError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error[/red] {problem}", markup=True, highlight=False)
+        raise typer.Exit(1) from exc
+    target = out or _model_target(rules_path)
+    if target is None:
+        err.print("[red]error[/red] no --out and the rules name no 'model:' file")
+        raise typer.Exit(1)
+    files = [str(p) for p in data] if data else [str(ROOT / name) for name in TRAINING_FILES]
+    try:
+        labelled = labelled_files(files)
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(1) from exc
+    corrections: list[Labelled] = []
+    if not no_corrections:
+        corrections = read_jsonl(from_file) if from_file else asyncio.run(_corrections_from_db())
+    labelled += [(row.text, Category(row.category)) for row in corrections]
+    model = train(classifier, labelled)
+    target.write_text(model.to_json(), encoding="utf-8")
+    Console(highlight=False).print(
+        f"{target}: {len(model.weights)} weights from {len(labelled)} messages "
+        f"({len(corrections)} corrections, {len(files)} files)",
+        soft_wrap=True,
+    )
+
+
+def _model_target(rules_path: Path) -> Path | None:
+    """The model file a rules file names (``model:``), resolved next to it; None when it names none."""
+    import yaml
+
+    try:
+        top = yaml.safe_load(rules_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    name = top.get("model") if isinstance(top, dict) else None
+    return rules_path.parent / name if isinstance(name, str) and name.strip() else None

@@ -1,27 +1,33 @@
-"""Accuracy guards: the fresh held-out 6, and the tuning data.
+"""Accuracy guards: held-out 6 left out of the model's training, and the tuning data.
 
 ``classify_holdout6.jsonl`` (316 messages, 51% none, 31 urgent) was written and committed
-(1a02767) before any rule change of round 6, never tuned against, and scored once before and
-once at the end of the round, aggregate figures only (docs/classification.md). Where it meets
-an issue target the floor below IS the target; where it does not, the floor is the measured
-figure with a small margin, and the comment says so: those floors record what was achieved,
-not what was asked.
+(1a02767) before any rule change of round 6 and never tuned against by the rules. Since the
+learned report model (docs/classification.md, "The report model") it IS training data of the
+shipped model (``rules.yaml`` names ``classifier_model.json``, trained on all eight tuning files),
+so the shipped classifier's figures on it are no longer held-out figures:
+``test_sixth_held_out_as_training_data`` only guards against regressions.
+``test_sixth_held_out_left_out_of_training`` is the honest one: it trains the model on the other
+seven files (as ``weigrid rules train`` does, same settings) and scores held-out 6, which the rules
+were not tuned on and the model has not seen. Where that meets an issue target the floor IS the
+target; where it does not, the floor is the measured figure with a small margin.
 
 Held-outs 1-5 (``classify_holdout.jsonl`` .. ``classify_holdout5.jsonl``) were the held-outs
 of rounds 1-5. Each had been scored several times, so they are tuning data now (held-outs 1-4
 since round 5, held-out 5 since round 6), like the old test split: their errors were analysed
-and fixed with families. Their guards, like the last test (train + the old test split), only
-catch regressions when rules are edited; they say nothing about generalisation.
+and fixed with families, and the model is trained on them. Their guards, like the last test
+(train + the old test split), only catch regressions; they say nothing about generalisation.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.classifier import Classifier
+from bot.classifier import Classifier, load_rules
 from bot.classifier.evaluate import Report, evaluate, load_examples
+from bot.classifier.training import TRAINING_FILES, labelled_files, train
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -32,20 +38,35 @@ def _report(*names: str) -> Report:
     return evaluate(Classifier.from_path(ROOT / "rules.yaml"), examples)
 
 
-def test_sixth_held_out() -> None:
-    report = _report("classify_holdout6.jsonl")
+def test_sixth_held_out_left_out_of_training() -> None:
+    held_out = "tests/data/classify_holdout6.jsonl"
+    rules = load_rules(ROOT / "rules.yaml", with_model=False)
+    model = train(Classifier(rules), labelled_files(ROOT / n for n in TRAINING_FILES if n != held_out))
+    report = evaluate(Classifier(replace(rules, model=model)), load_examples(ROOT / held_out))
     assert report.total >= 316
-    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.935, 43 of 46; same before)
-    assert report.urgent_precision >= 0.7  # issue target (measured 0.839, 26 of 31 flagged)
-    # Targets NOT met on this held-out; the floors are the measured figures with a margin.
-    assert report.macro_f1 >= 0.875  # measured 0.890 (0.887 before round 6; target 0.92)
-    assert report.false_ticket_rate <= 0.085  # measured 7.5%, 12 of 161 (8.1% before; target 3%)
-    assert report.missed_report_rate <= 0.075  # measured 6.5%, 10 of 155 (same before; target 5%)
-    assert report.urgent_recall >= 0.8  # measured 0.839, 26 of 31 (same before; target 0.95)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.920, 46 of 50; rules alone 0.935)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.839; the model never changes urgency)
+    assert report.missed_report_rate <= 0.05  # issue target (measured 1.3%, 2 of 155; rules alone 6.5%)
+    # Targets NOT met; the floors are the measured figures with a margin.
+    assert report.macro_f1 >= 0.895  # measured 0.906 (rules alone 0.890; target 0.92)
+    assert report.false_ticket_rate <= 0.065  # measured 5.0%, 8 of 161 (rules alone 7.5%; target 3%)
+    assert report.urgent_recall >= 0.8  # measured 0.839, 26 of 31 (the rules' figure; target 0.95)
+
+
+def test_sixth_held_out_as_training_data() -> None:
+    report = _report("classify_holdout6.jsonl")  # the shipped model was trained on it: a fit, not a held-out
+    assert report.macro_f1 >= 0.9  # measured 0.918
+    assert report.false_ticket_rate <= 0.04  # measured 2.5%
+    assert report.missed_report_rate <= 0.02  # measured 0.6%
+    assert report.subtype_accuracy >= 0.9  # measured 0.920
+    assert report.urgent_recall >= 0.8  # measured 0.839 (target 0.95: not met)
+    assert report.urgent_precision >= 0.8  # measured 0.839
 
 
 # The earlier held-outs are tuning data now (held-outs 1-4 since round 5, held-out 5 since round 6).
-# Floors a little below the figures measured after round 6; the comments give what was measured.
+# Floors a little below the figures measured after round 6 (rules alone; with the model every figure
+# is the same or higher: macro-F1 0.988, 0.991, 0.992, 0.992, 0.975, no false tickets, at most 0.6%
+# missed); the comments give what was measured after round 6.
 # Columns: macro-F1 >=, false tickets <=, missed reports <=, subtype accuracy >=, urgent recall >=,
 # urgent precision >=.
 TUNING_FLOORS = {

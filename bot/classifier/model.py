@@ -1,0 +1,179 @@
+"""The learned second stage: a linear model that decides "report or not" on top of the rules.
+
+The rules fix one phrasing family at a time; on text they were not tuned on they open false
+tickets for chit-chat that shares a word with a report and miss reports worded without a cue.
+A logistic regression over the character 1-2-grams of the normalised text the rules see,
+trained on the labelled messages, reads the whole message. The rules keep the category,
+subtype and urgency; the model only decides whether the message is a report:
+
+- an urgent verdict of the rules is never suppressed (a gas leak must page);
+- a report of the rules whose probability of being a report is under ``threshold`` becomes
+  ``none`` (``matched`` shows ``model:none 0.23``);
+- a ``none`` of the rules whose probability is at least ``promote`` becomes a report of the
+  category the rules scored highest, if they scored any (``model:report 0.91``), never urgent.
+
+The rules' own signals (their category, scores, cue groups) are not features: the rules were
+tuned on most of the labelled data, so a model trained on them learns to trust them far more
+than they deserve on fresh text (leave-one-file-out: held-out 6 false tickets 7.5% -> 6.2% with
+them, 3.7% without; docs/classification.md).
+
+The weights are data (``model:`` in rules.yaml names the file), written by ``weigrid rules
+train`` (:mod:`bot.classifier.training`). Inference is a few dict look-ups per character.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from operator import add, itemgetter
+from pathlib import Path
+
+import ahocorasick
+
+from bot.classifier.ruleset import Modifier
+from bot.classifier.types import Category, CategoryScore, Verdict
+
+FORMAT = "weigrid-report-model/1"
+_weight = itemgetter(1)
+
+
+def grams(norm: str) -> list[str]:
+    """Character 1- and 2-grams of a normalised text, with repeats (counts).
+
+    Trigrams were tried: the same figures in leave-one-file-out CV, twice the weights and time.
+    """
+    return [*norm, *map(add, norm, norm[1:])]
+
+
+class ModelError(ValueError):
+    """The model file is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    """Weights of the report-vs-none logistic regression and its decision thresholds.
+
+    Attributes:
+        weights: Character n-gram (of the normalised text) to weight; n-grams not listed weigh 0.
+        bias: The intercept.
+        threshold: A rules' report with a lower probability becomes ``none``.
+        promote: A rules' ``none`` with at least this probability becomes a report (when the
+            rules scored some category); above 1 disables promotion.
+        source: Where the weights came from, for messages.
+    """
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    promote: float
+    source: str = "<memory>"
+    keep: frozenset[str] = frozenset()
+    _automaton: ahocorasick.Automaton | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One Aho-Corasick pass finds every weighted n-gram occurrence: a third faster than
+        # building each 2-gram string and looking it up in a dict.
+        automaton = None
+        if self.weights:
+            automaton = ahocorasick.Automaton()
+            for gram, weight in self.weights.items():
+                automaton.add_word(gram, weight)
+            automaton.make_automaton()
+        object.__setattr__(self, "_automaton", automaton)
+
+    def logit(self, norm: str) -> float:
+        """The log-odds that the normalised text is a report."""
+        if self._automaton is None or not norm:
+            return self.bias
+        return self.bias + sum(map(_weight, self._automaton.iter(norm)))
+
+    def probability(self, norm: str) -> float:
+        """The probability that the normalised text is a report."""
+        z = self.logit(norm)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
+
+    def revise(
+        self, norm: str, verdict: Verdict, scores: Sequence[CategoryScore], in_force: Sequence[Modifier] = ()
+    ) -> Verdict:
+        """The final verdict: the rules' one, or its report/none decision overturned by the model.
+
+        Args:
+            norm: The text as the rules saw it.
+            verdict: The rules' verdict.
+            scores: The rules' category scores, highest ranked first.
+            in_force: The rules' cue groups in force; a report with one named in ``keep`` is
+                never turned into ``none``.
+        """
+        if verdict.urgent:
+            return verdict  # never suppress an emergency the rules found
+        if verdict.category is Category.NONE:
+            if not scores or scores[0].score <= 0:
+                return verdict  # no category to promote to: the model need not run
+            p = self.probability(norm)
+            if p < self.promote:
+                return verdict
+            best = scores[0]
+            return Verdict(best.category, best.subtype, False, p, (*best.matched, f"model:report {p:.2f}"))
+        if self.keep and any(m.name in self.keep for m in in_force):
+            return verdict
+        p = self.probability(norm)
+        if p >= self.threshold:
+            return verdict
+        return Verdict(Category.NONE, None, False, 1.0 - p, (*verdict.matched, f"model:none {p:.2f}"))
+
+    def to_json(self) -> str:
+        """The model file's text: sorted keys, weights rounded, so the same data gives the same file."""
+        data = {
+            "format": FORMAT,
+            "bias": round(self.bias, 4),
+            "threshold": self.threshold,
+            "promote": self.promote,
+            "keep": sorted(self.keep),
+            "weights": {k: round(v, 4) for k, v in sorted(self.weights.items())},
+        }
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
+
+
+def parse_model(text: str, source: str = "<memory>") -> ReportModel:
+    """Read a model file's text.
+
+    Raises:
+        ModelError: If it is not a model file of this format.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ModelError(f"{source}: not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ModelError(f"{source}: not a {FORMAT} file")
+    weights = data.get("weights")
+    numbers = [data.get("bias"), data.get("threshold"), data.get("promote")]
+    if not isinstance(weights, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        for v in [*numbers, *weights.values()]
+    ):
+        raise ModelError(f"{source}: bias, threshold, promote and every weight must be finite numbers")
+    bias, threshold, promote = (float(v) for v in numbers if isinstance(v, int | float))
+    if not 0.0 < threshold < 1.0 or promote <= 0.0:
+        raise ModelError(f"{source}: threshold must be in (0, 1) and promote above 0")
+    keep = data.get("keep", [])
+    if not isinstance(keep, list) or not all(isinstance(name, str) for name in keep):
+        raise ModelError(f"{source}: keep must be a list of cue-group names")
+    weights_ = {str(k): float(v) for k, v in weights.items()}
+    return ReportModel(weights_, bias, threshold, promote, source, frozenset(keep))
+
+
+def load_model(path: str | Path) -> ReportModel:
+    """Read a model file.
+
+    Raises:
+        ModelError: If the file cannot be read or is malformed.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read model file: {exc.strerror or exc}") from exc
+    return parse_model(text, str(path))
