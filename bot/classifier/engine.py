@@ -48,7 +48,9 @@ _DIGIT = re.compile(r"\d")
 _PRIORITY = {Category.SECURITY: 4, Category.HAZARD: 3, Category.DISPUTE: 2, Category.SERVICE: 1}
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass costs five times as much to build (object.__setattr__ per
+# field), and a message makes several spans. Spans are never changed after they are built.
+@dataclass(slots=True)
 class _Span:
     start: int
     end: int
@@ -174,6 +176,7 @@ class Classifier:
         )
         self._urgent_screen = UrgentScreen(rules)
         self._model = rules.model
+        self._no_score = {c: CategoryScore(c, 0.0, False, ()) for c in REPORT_CATEGORIES}  # immutable, shared
 
     def _unalias(self, match: re.Match[str]) -> str:
         return self._aliases[match.group()]
@@ -408,7 +411,7 @@ class Classifier:
         for category in REPORT_CATEGORIES:
             found = hits[category]
             if not found:
-                scores.append(CategoryScore(category, 0.0, False, ()))
+                scores.append(self._no_score[category])
                 continue
             factor = factors[category]
             scores.append(self._scorers[category].score(found, factor, damping[category]))
