@@ -62,6 +62,11 @@ class ReportModel:
         promote: A rules' ``none`` with at least this probability becomes a report (when the
             rules scored some category); above 1 disables promotion.
         source: Where the weights came from, for messages.
+        keep: Cue groups of the rules; a report with one of them in force is never turned
+            into ``none`` (structure a bag of n-grams cannot read: "修好了 没两天又漏了").
+        min_length: A report shorter than this (normalised characters) is never turned into
+            ``none``: the training data has almost no short reports ("电梯坏了"), so the
+            model's opinion of them is an extrapolation from short chit-chat.
     """
 
     weights: dict[str, float]
@@ -70,6 +75,7 @@ class ReportModel:
     promote: float
     source: str = "<memory>"
     keep: frozenset[str] = frozenset()
+    min_length: int = 0
     _automaton: ahocorasick.Automaton | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -116,7 +122,7 @@ class ReportModel:
                 return verdict
             best = scores[0]
             return Verdict(best.category, best.subtype, False, p, (*best.matched, f"model:report {p:.2f}"))
-        if self.keep and any(m.name in self.keep for m in in_force):
+        if len(norm) < self.min_length or (self.keep and any(m.name in self.keep for m in in_force)):
             return verdict
         p = self.probability(norm)
         if p >= self.threshold:
@@ -131,6 +137,7 @@ class ReportModel:
             "threshold": self.threshold,
             "promote": self.promote,
             "keep": sorted(self.keep),
+            "min_length": self.min_length,
             "weights": {k: round(v, 4) for k, v in sorted(self.weights.items())},
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
@@ -161,8 +168,11 @@ def parse_model(text: str, source: str = "<memory>") -> ReportModel:
     keep = data.get("keep", [])
     if not isinstance(keep, list) or not all(isinstance(name, str) for name in keep):
         raise ModelError(f"{source}: keep must be a list of cue-group names")
+    min_length = data.get("min_length", 0)
+    if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 0:
+        raise ModelError(f"{source}: min_length must be a whole number of characters")
     weights_ = {str(k): float(v) for k, v in weights.items()}
-    return ReportModel(weights_, bias, threshold, promote, source, frozenset(keep))
+    return ReportModel(weights_, bias, threshold, promote, source, frozenset(keep), min_length)
 
 
 def load_model(path: str | Path) -> ReportModel:

@@ -47,13 +47,9 @@ class Settings:
     prune: float = 0.1
     threshold: float = 0.35
     promote: float = 0.9
-    keep: frozenset[str] = frozenset({"again", "recurrence", "contrast"})
+    keep: frozenset[str] = frozenset({"again", "recurrence", "contrast", "request"})
+    min_length: int = 12
     seed: int = 7
-
-
-def featurize(classifier: Classifier, text: str) -> list[str]:
-    """The model's features of one message: the n-grams of the text as the rules see it."""
-    return grams(classifier.rules_view(text)[0])
 
 
 def train(
@@ -72,7 +68,9 @@ def train(
         The fitted model.
     """
     settings = settings or Settings()
-    rows = [(featurize(classifier, text), category is not Category.NONE) for text, category in labelled]
+    rows = [
+        (grams(classifier.rules_view(text)[0]), category is not Category.NONE) for text, category in labelled
+    ]
     df: dict[str, int] = {}
     for features, _ in rows:
         for f in set(features):
@@ -103,7 +101,9 @@ def train(
             for i, c in counted:
                 weights[i] -= rate * (g * c + settings.l2 * weights[i])
     kept = {f: w for f, w in zip(vocabulary, weights, strict=True) if abs(w) >= settings.prune}
-    return ReportModel(kept, bias, settings.threshold, settings.promote, "trained", settings.keep)
+    return ReportModel(
+        kept, bias, settings.threshold, settings.promote, "trained", settings.keep, settings.min_length
+    )
 
 
 def labelled_files(paths: Iterable[str | Path]) -> list[tuple[str, Category]]:

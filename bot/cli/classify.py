@@ -115,6 +115,16 @@ def _gate_summary(rules: RuleSet) -> str:
     )
 
 
+def _model_summary(rules: RuleSet) -> str:
+    model = rules.model
+    if model is None:
+        return ", no report model"
+    return (
+        f", report model {model.source} ({len(model.weights)} weights, threshold {model.threshold:g}, "
+        f"promote {model.promote:g})"
+    )
+
+
 @rules_app.command("check")
 def check_command(
     path: Path | None = typer.Argument(None, help="Rules file (default: classifier.rules_path)."),
@@ -133,7 +143,7 @@ def check_command(
         f"{target}: OK, {len(rules.keywords)} keywords, {len(rules.combos)} combos, "
         f"{len(rules.aliases)} aliases, {len(rules.modifiers)} cue groups "
         f"({sum(len(m.patterns) for m in rules.modifiers)} patterns), "
-        f"{len(rules.negation_terms)} negation terms{_gate_summary(rules)}",
+        f"{len(rules.negation_terms)} negation terms{_gate_summary(rules)}{_model_summary(rules)}",
         soft_wrap=True,
     )
 

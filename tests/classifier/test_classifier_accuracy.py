@@ -48,15 +48,15 @@ def test_sixth_held_out_left_out_of_training() -> None:
     assert report.urgent_precision >= 0.7  # issue target (measured 0.839; the model never changes urgency)
     assert report.missed_report_rate <= 0.05  # issue target (measured 1.3%, 2 of 155; rules alone 6.5%)
     # Targets NOT met; the floors are the measured figures with a margin.
-    assert report.macro_f1 >= 0.895  # measured 0.906 (rules alone 0.890; target 0.92)
-    assert report.false_ticket_rate <= 0.065  # measured 5.0%, 8 of 161 (rules alone 7.5%; target 3%)
+    assert report.macro_f1 >= 0.895  # measured 0.903 (rules alone 0.890; target 0.92)
+    assert report.false_ticket_rate <= 0.065  # measured 5.6%, 9 of 161 (rules alone 7.5%, 12; target 3%)
     assert report.urgent_recall >= 0.8  # measured 0.839, 26 of 31 (the rules' figure; target 0.95)
 
 
 def test_sixth_held_out_as_training_data() -> None:
     report = _report("classify_holdout6.jsonl")  # the shipped model was trained on it: a fit, not a held-out
-    assert report.macro_f1 >= 0.9  # measured 0.918
-    assert report.false_ticket_rate <= 0.04  # measured 2.5%
+    assert report.macro_f1 >= 0.9  # measured 0.911
+    assert report.false_ticket_rate <= 0.045  # measured 3.7%
     assert report.missed_report_rate <= 0.02  # measured 0.6%
     assert report.subtype_accuracy >= 0.9  # measured 0.920
     assert report.urgent_recall >= 0.8  # measured 0.839 (target 0.95: not met)
@@ -65,7 +65,7 @@ def test_sixth_held_out_as_training_data() -> None:
 
 # The earlier held-outs are tuning data now (held-outs 1-4 since round 5, held-out 5 since round 6).
 # Floors a little below the figures measured after round 6 (rules alone; with the model every figure
-# is the same or higher: macro-F1 0.988, 0.991, 0.992, 0.992, 0.975, no false tickets, at most 0.6%
+# is within 0.01: macro-F1 0.988, 0.989, 0.992, 0.992, 0.975, at most 0.6% false tickets and 0.6%
 # missed); the comments give what was measured after round 6.
 # Columns: macro-F1 >=, false tickets <=, missed reports <=, subtype accuracy >=, urgent recall >=,
 # urgent precision >=.

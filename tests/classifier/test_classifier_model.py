@@ -77,7 +77,7 @@ def test_training_is_deterministic_and_the_file_round_trips() -> None:
 
 def test_the_model_overturns_a_non_urgent_report_and_says_why(tmp_path: Path) -> None:
     rules_only = Classifier(parse_rules(SMALL))
-    model = train(rules_only, CORPUS, Settings(min_df=1, prune=0.0, threshold=0.5))
+    model = train(rules_only, CORPUS, Settings(min_df=1, prune=0.0, threshold=0.5, min_length=0))
     classifier = Classifier.from_path(_small(tmp_path, model))
     assert classifier.rules.model is not None
     verdict = classifier.classify("电脑坏了 哈哈")
@@ -85,6 +85,11 @@ def test_the_model_overturns_a_non_urgent_report_and_says_why(tmp_path: Path) ->
     assert verdict.matched[-1].startswith("model:none ")
     # A report with no chit-chat marker stays as the rules said.
     assert classifier.classify("电梯按钮坏了 能派人来修吗").category is Category.SERVICE
+    # Shorter than min_length: the model has too little evidence about short reports to veto one.
+    (tmp_path / "m.json").write_text(replace(model, min_length=8).to_json(), encoding="utf-8")
+    assert (
+        Classifier.from_path(tmp_path / "rules.yaml").classify("电脑坏了 哈哈").category is Category.SERVICE
+    )
 
 
 def test_an_urgent_verdict_is_never_suppressed(tmp_path: Path) -> None:
@@ -146,7 +151,8 @@ def test_a_bad_model_line_is_a_rules_error(tmp_path: Path, model_line: str, prob
 
 def test_model_values_are_checked() -> None:
     good = json.loads(ReportModel({"a": 1.0}, 0.0, 0.5, 0.9).to_json())
-    for key, value in (("threshold", 1.5), ("promote", 0), ("bias", "x"), ("keep", "again")):
+    bad = (("threshold", 1.5), ("promote", 0), ("bias", "x"), ("keep", "again"), ("min_length", -1))
+    for key, value in bad:
         with pytest.raises(ModelError):
             parse_model(json.dumps({**good, key: value}))
     with pytest.raises(ModelError):
