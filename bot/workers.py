@@ -15,7 +15,8 @@ import asyncio
 import logging
 import os
 import socket
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -66,8 +67,10 @@ class InboxWorker:
         wakeup: asyncio.Event | None = None,
         metrics: Any = None,
         pressure: Any = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
+        self.clock = clock  # the handlers' "now" (care periods, SLAs); tests pin it
         self.settings = settings
         self.pressure = pressure  # IngestPressure: acks go before dispatch
         self.dispatcher = dispatcher
@@ -130,7 +133,7 @@ class InboxWorker:
                 if row is None or row.status != InboxStatus.PENDING.value:
                     return
                 msg = inbox.to_message(row)
-                now = utcnow()
+                now = self.clock()
                 group = None
                 if msg.group_id is not None:
                     group = await registry.get_group(session=session, group_id=msg.group_id)
