@@ -89,15 +89,18 @@ def wait_up(port: int, proc: subprocess.Popen[bytes]) -> None:
 def start_weigrid(tmp: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     log = (tmp / "weigrid.log").open("wb")
     cmd = [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-migrate"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     wait_up(port, proc)
     return proc
 
 
-def start_bare(port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port), "--host", "127.0.0.1"]
-    cmd += ["--log-level", "warning", "--no-access-log"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_bare(port: int, processes: int = 1) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port), str(processes)]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     wait_up(port, proc)
     return proc
 
@@ -265,6 +268,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3, help="alternating closed-loop rounds per server")
     parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=1,
+        help="processes serving HTTP, for WeiGrid (server.web_processes) and the bare app alike",
+    )
+    parser.add_argument(
         "--split",
         action="store_true",
         help="web process only acknowledges (run_workers=false); a `weigrid worker` process dispatches",
@@ -307,10 +316,14 @@ def main() -> None:
             weigrid = start_weigrid(tmp, wg_port, web_env)
             log = (tmp / "worker.log").open("wb")
             cmd = [sys.executable, "-m", "bot", "worker"]
-            worker = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            worker = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         else:
-            weigrid = start_weigrid(tmp, wg_port, env)
-        bare = start_bare(bare_port)
+            weigrid = start_weigrid(
+                tmp, wg_port, env | {"WEIGRID_SERVER__WEB_PROCESSES": str(args.web_processes)}
+            )
+        bare = start_bare(bare_port, args.web_processes)
         servers = {"bare": (bare_port, [bare]), "weigrid": (wg_port, [p for p in (weigrid, worker) if p])}
         rows: list[Row] = []
         try:
@@ -319,7 +332,7 @@ def main() -> None:
         finally:
             for proc in (weigrid, bare, worker):
                 if proc is not None:
-                    proc.send_signal(signal.SIGCONT)
+                    os.killpg(proc.pid, signal.SIGCONT)
                     proc.terminate()
             if worker is not None:
                 worker.wait(timeout=30)
@@ -337,12 +350,12 @@ def only(servers: dict[str, tuple[int, list[subprocess.Popen[bytes]]]], name: st
     """
     others = [p for other, (_, procs) in servers.items() if other != name for p in procs]
     for proc in others:
-        proc.send_signal(signal.SIGSTOP)
+        os.killpg(proc.pid, signal.SIGSTOP)  # the process group: its web processes too
     try:
         yield servers[name][0]
     finally:
         for proc in others:
-            proc.send_signal(signal.SIGCONT)
+            os.killpg(proc.pid, signal.SIGCONT)
 
 
 @dataclass
@@ -410,7 +423,13 @@ def measure(
 
 
 def report(args: argparse.Namespace, rows: list[Row]) -> None:
-    mode = "web process + worker process" if args.split else "one process (web, workers, scheduler)"
+    mode = (
+        "web process + worker process"
+        if args.split
+        else "one process (web, workers, scheduler)"
+        if args.web_processes == 1
+        else f"{args.web_processes} web processes (the first also runs workers and scheduler), bare alike"
+    )
     print(
         f"ingest benchmark, {mode}: {args.rate:.0f} msg/s for {args.seconds:.0f} s (open loop), then "
         f"{args.rounds} alternating rounds of {args.requests} requests at concurrency {args.concurrency} (closed loop)"

@@ -101,6 +101,8 @@ def _install_sighup(app: FastAPI) -> None:
             logger.info("classifier rules reloaded on SIGHUP")
         except Exception as exc:
             logger.error("classifier rules NOT reloaded (old rules stay in force): %s", exc)
+        for hook in app.state.sighup_hooks:  # e.g. forward to the other web processes (bot/serve.py)
+            hook()
 
     with suppress(NotImplementedError, RuntimeError, ValueError):
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
@@ -118,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.ingest_pressure = IngestPressure()
+    app.state.sighup_hooks = []
     app.add_middleware(MessageRoutes, pressure=app.state.ingest_pressure)
     install_error_handlers(app)
     from bot.routes import include_routers

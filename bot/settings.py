@@ -78,6 +78,8 @@ class ServerSettings(BaseModel):
     json_logs: bool = False
     run_workers: bool = True
     run_scheduler: bool = True
+    web_processes: int = Field(default=1, ge=1, le=64)
+    move_spool: bool = True
     bot_user_ids: list[str] = Field(default_factory=list)
 
 

@@ -42,6 +42,9 @@ from models.inbox import InboxStatus
 logger = logging.getLogger(__name__)
 
 FORMAT = 2
+#: The primary's mover polls this often when other web processes spool too (bot/serve.py): it gets
+#: no in-process wakeup for their rows, and an emergency must not wait for the idle poll (1 s).
+SHARED_POLL_S = 0.02
 # The inbox row's own columns (no JSON blob around ``raw``: escaping it cost ~10% of an ack's CPU).
 _COLUMNS = (
     "priority",

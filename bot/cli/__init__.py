@@ -45,24 +45,29 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (default: server.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (default: server.port).")] = None,
     migrate: Annotated[bool, typer.Option(help="Run `db upgrade` before serving.")] = True,
+    web_processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Processes serving HTTP (default: server.web_processes; Linux for > 1)."
+        ),
+    ] = None,
+    web_only: Annotated[
+        bool, typer.Option(hidden=True, help="An extra web process (started by serve).")
+    ] = False,
 ) -> None:
-    """Run the API, webhooks, console, workers and scheduler in one process."""
-    import uvicorn
-
-    from bot.app import create_app
+    """Run the API, webhooks, console, workers and scheduler (with --web-processes N, N-1 more web processes)."""
     from bot.migrate import upgrade
+    from bot.serve import run
 
     setup_logging()
     settings = get_settings()
-    if migrate:
+    if web_processes is not None:
+        settings = settings.model_copy(
+            update={"server": settings.server.model_copy(update={"web_processes": web_processes})}
+        )
+    if migrate and not web_only:
         upgrade(settings.database.url)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.server.host,
-        port=port or settings.server.port,
-        log_level="info",
-        access_log=False,
-    )
+    run(settings, host=host or settings.server.host, port=port or settings.server.port, web_only=web_only)
 
 
 @app.command()

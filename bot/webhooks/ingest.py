@@ -18,7 +18,7 @@ from bot.db import Database
 from bot.messages import IncomingMessage
 from bot.services import inbox
 from bot.settings import Settings
-from bot.spool import Spool, SpoolMover, spool_path
+from bot.spool import SHARED_POLL_S, Spool, SpoolMover, spool_path
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +205,8 @@ async def start_ingest(
         return Ingest(InboxWriter(db, wakeup=inbox_wakeup, pressure=pressure), None, None)
     spool = Spool(path)
     await spool.open()
+    if not settings.server.move_spool:  # an extra web process of `serve`: the primary moves (bot/serve.py)
+        return Ingest(InboxWriter(db, spool=spool), spool, None)
     moved = asyncio.Event()
     mover = SpoolMover(
         spool=spool,
@@ -213,6 +215,7 @@ async def start_ingest(
         inbox_wakeup=inbox_wakeup,
         on_urgent=pressure.urgent_arrived,
         keep_s=settings.inbox.spool_keep_s,
+        poll_s=SHARED_POLL_S if settings.server.web_processes > 1 else 1.0,
     )
     moved.set()  # move what a previous run left behind, at once
     return Ingest(InboxWriter(db, spool=spool, wakeup=moved), spool, mover)
