@@ -63,9 +63,12 @@ class Verdict:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hit:
     """One keyword occurrence that survived overlap suppression and negation.
+
+    Not frozen (nothing changes a hit once built): a frozen dataclass costs five times as much
+    to build, and every message makes a few. Not hashable.
 
     Attributes:
         term: The (normalised) keyword as written in the rules file.
