@@ -25,26 +25,35 @@ _EMOJI = re.compile(
 )
 _REPEATED_PUNCT = re.compile(r"([!?.,~…。，！？、])\1+")
 _CN_DIGITS = "零一二三四五六七八九十"
-# 3号楼 / 3幢 / 3栋楼 / 三栋 → 3栋
-_BUILDING = re.compile(r"([0-9零一二三四五六七八九十]{1,3})\s*(?:号楼|幢|栋楼|栋|号栋)")
+# 3号楼 / 3幢 / 3栋楼 / 三栋 → 3栋; digits or Chinese numerals, not a mix. The 楼 of 3栋楼道 (楼梯,
+# 楼顶, 楼下 ...) belongs to the next word and stays.
+_BUILDING = re.compile(
+    r"([0-9]{1,3}|[零一二三四五六七八九十]{1,3})\s*(?:号楼|幢|栋楼(?![道梯顶上下里前后门口])|栋|号栋)"
+)
 _PUNCT_PAIRS = (("。", "."), ("，", ","), ("！", "!"), ("？", "?"), ("、", ","), ("～", "~"), ("…", "."))
 # After the punctuation above is unified only these can repeat: _REPEATED_PUNCT needs one doubled.
 _DOUBLED_PUNCT = ("!!", "??", "..", ",,", "~~")
 
 
-def _cn_number(text: str) -> str:
-    """Convert a small Chinese numeral (一..九十九) to Arabic digits; digits pass through."""
+def _cn_number(text: str) -> str | None:
+    """Convert a small Chinese numeral (一..九十九) to Arabic digits; digits pass through.
+
+    Returns None for what is not a well-formed numeral (十十, 二十十): the text is then left as typed.
+    """
     if text.isdigit():
         return text
     if "十" not in text:
         return "".join(str(_CN_DIGITS.index(ch)) for ch in text)
     tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones or tens == "零" or ones == "零":
+        return None
     value = (_CN_DIGITS.index(tens) if tens else 1) * 10 + (_CN_DIGITS.index(ones) if ones else 0)
     return str(value)
 
 
 def _building(match: re.Match[str]) -> str:
-    return f"{_cn_number(match.group(1))}栋"
+    number = _cn_number(match.group(1))
+    return match.group(0) if number is None else f"{number}栋"
 
 
 def normalize(text: str) -> str:
