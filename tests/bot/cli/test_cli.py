@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.db import sync_url
-from bot.settings import get_settings
-from tests.conftest import TEST_SECRETS
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("WEIGRID_DATABASE__URL", db_url)
-    monkeypatch.setenv("WEIGRID_SERVER__DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("WEIGRID_BRIDGE__SECRET", TEST_SECRETS["bridge"]["secret"])
-    get_settings.cache_clear()
-    yield db_url
-    get_settings.cache_clear()
 
 
 def test_help_everywhere() -> None:
