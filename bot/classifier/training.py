@@ -33,6 +33,7 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout4.jsonl",
     "tests/data/classify_holdout5.jsonl",
     "tests/data/classify_holdout6.jsonl",
+    "tests/data/classify_holdout7.jsonl",
 )
 
 
