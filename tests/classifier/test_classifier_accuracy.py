@@ -3,19 +3,22 @@
 ``classify_holdout6.jsonl`` (316 messages, 51% none, 31 urgent) was written and committed
 (1a02767) before any rule change of round 6 and never tuned against by the rules. Since the
 learned report model (docs/classification.md, "The report model") it IS training data of the
-shipped model (``rules.yaml`` names ``classifier_model.json``, trained on all eight tuning files),
+shipped model (``rules.yaml`` names ``classifier_model.json``, trained on all nine tuning files),
 so the shipped classifier's figures on it are no longer held-out figures:
 ``test_sixth_held_out_as_training_data`` only guards against regressions.
 ``test_sixth_held_out_left_out_of_training`` is the honest one: it trains the model on the other
-seven files (as ``weigrid rules train`` does, same settings) and scores held-out 6, which the rules
+eight files (as ``weigrid rules train`` does, same settings) and scores held-out 6, which the rules
 were not tuned on and the model has not seen. Where that meets an issue target the floor IS the
 target; where it does not, the floor is the measured figure with a small margin.
 
 Held-outs 1-5 (``classify_holdout.jsonl`` .. ``classify_holdout5.jsonl``) were the held-outs
 of rounds 1-5. Each had been scored several times, so they are tuning data now (held-outs 1-4
 since round 5, held-out 5 since round 6), like the old test split: their errors were analysed
-and fixed with families, and the model is trained on them. Their guards, like the last test
-(train + the old test split), only catch regressions; they say nothing about generalisation.
+and fixed with families, and the model is trained on them. Held-out 7
+(``classify_holdout7.jsonl``, 425 messages, committed 229f544) was scored once before and once
+after the report model, then became tuning data in round 7: its errors were fixed with families
+and the model is trained on it. Their guards, like the last test (train + the old test split),
+only catch regressions; they say nothing about generalisation.
 """
 
 from __future__ import annotations
@@ -44,12 +47,13 @@ def test_sixth_held_out_left_out_of_training() -> None:
     model = train(Classifier(rules), labelled_files(ROOT / n for n in TRAINING_FILES if n != held_out))
     report = evaluate(Classifier(replace(rules, model=model)), load_examples(ROOT / held_out))
     assert report.total >= 316
-    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.920, 46 of 50; rules alone 0.935)
-    assert report.urgent_precision >= 0.7  # issue target (measured 0.839; the model never changes urgency)
-    assert report.missed_report_rate <= 0.05  # issue target (measured 1.3%, 2 of 155; rules alone 6.5%)
+    # Measured after round 7 (round 6's figures in brackets).
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.940 [0.920]; rules alone 0.957)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.867 [0.839]; model: no change)
+    assert report.missed_report_rate <= 0.05  # issue target (measured 1.3%, 2 of 155; rules 6.5%)
     # Targets NOT met; the floors are the measured figures with a margin.
-    assert report.macro_f1 >= 0.895  # measured 0.903 (rules alone 0.890; target 0.92)
-    assert report.false_ticket_rate <= 0.065  # measured 5.6%, 9 of 161 (rules alone 7.5%, 12; target 3%)
+    assert report.macro_f1 >= 0.9  # measured 0.906 [0.903] (rules alone 0.890; target 0.92)
+    assert report.false_ticket_rate <= 0.06  # measured 5.0%, 8 of 161 [5.6%] (rules 7.5%; target 3%)
     assert report.urgent_recall >= 0.8  # measured 0.839, 26 of 31 (the rules' figure; target 0.95)
 
 
@@ -58,9 +62,9 @@ def test_sixth_held_out_as_training_data() -> None:
     assert report.macro_f1 >= 0.9  # measured 0.911
     assert report.false_ticket_rate <= 0.045  # measured 3.7%
     assert report.missed_report_rate <= 0.02  # measured 0.6%
-    assert report.subtype_accuracy >= 0.9  # measured 0.920
+    assert report.subtype_accuracy >= 0.9  # measured 0.940 (0.920 before round 7)
     assert report.urgent_recall >= 0.8  # measured 0.839 (target 0.95: not met)
-    assert report.urgent_precision >= 0.8  # measured 0.839
+    assert report.urgent_precision >= 0.8  # measured 0.867 (0.839 before round 7)
 
 
 # The earlier held-outs are tuning data now (held-outs 1-4 since round 5, held-out 5 since round 6).
@@ -70,6 +74,10 @@ def test_sixth_held_out_as_training_data() -> None:
 # Columns: macro-F1 >=, false tickets <=, missed reports <=, subtype accuracy >=, urgent recall >=,
 # urgent precision >=.
 TUNING_FLOORS = {
+    # held-out 7 (tuning data since round 7), shipped rules + model, a fit: measured 0.966, 2.4%, 1.4%,
+    # 0.959, 1.000 (43/43), 0.977 (as a held-out: 0.839 / 15.6% / 9.3% / 0.956 / 0.884 / 0.792 with
+    # the rules alone, 0.901 / 8.5% / 4.2% / 0.958 / 0.884 / 0.792 with the first report model)
+    "classify_holdout7.jsonl": (0.95, 0.035, 0.025, 0.94, 0.97, 0.95),
     # held-out 5: measured 0.973, 0.0%, 0.5%, 0.973, 1.000 (42/42), 0.955 (0.899 / 7.1% as a held-out)
     "classify_holdout5.jsonl": (0.96, 0.015, 0.015, 0.95, 0.97, 0.93),
     # held-out 1: measured 0.988, 0.0%, 0.4%, 1.000, 0.980, 0.980
@@ -97,8 +105,10 @@ def test_earlier_held_outs_as_tuning_data(name: str) -> None:
 
 def test_tuning_data_does_not_regress() -> None:
     report = _report("classify_train.jsonl", "classify_test.jsonl")
-    assert report.macro_f1 >= 0.97  # measured 0.974 (with round 6's 238 dev messages; 0.976 after round 5)
-    assert report.false_ticket_rate <= 0.02  # measured 1.4% (1.2% after round 5, fewer dev messages)
-    assert report.missed_report_rate <= 0.02  # measured 1.1%
-    assert report.urgent_recall >= 0.98  # measured 0.989
-    assert report.urgent_precision >= 0.96  # measured 0.972
+    # Measured after round 7 with the shipped rules + model (3,166 messages, with round 7's 75 short
+    # ones): 0.977, 1.1%, 0.6%, 0.989, 0.976 (after round 6, rules alone: 0.974, 1.4%, 1.1%, 0.989, 0.972).
+    assert report.macro_f1 >= 0.97
+    assert report.false_ticket_rate <= 0.02
+    assert report.missed_report_rate <= 0.02
+    assert report.urgent_recall >= 0.98
+    assert report.urgent_precision >= 0.96
