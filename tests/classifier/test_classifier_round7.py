@@ -35,6 +35,8 @@ HEALTH_URGENT = ("service", "health", True)
         # 救救 for a thing is a figure of speech; for a child it is a cry for help.
         ("救救我的发际线吧", ("none", None, False)),
         ("救救我的孩子 他掉水里了", HEALTH_URGENT),
+        ("救命 有个孩子在水里扑腾", HEALTH_URGENT),
+        ("小区游泳池开了 孩子在水里泡了一下午", ("none", None, False)),
         # Mislaid keys are not a confused elder gone missing; a confused elder gone is.
         ("我爸有痴呆 早上出门到现在找不到人", ("security", None, True)),
         # Bedridden or after a stroke: a lasting state, not an emergency; down and not waking is.
