@@ -86,6 +86,19 @@ def wait_up(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("server did not start")
 
 
+def listeners(port: int) -> int:
+    """Sockets listening on 127.0.0.1:port (one per web process with SO_REUSEPORT)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines if line.split()[1] == f"0100007F:{port:04X}" and line.split()[3] == "0A")
+
+
+def wait_listening(port: int, processes: int, limit_s: float = 60) -> None:
+    """Until every web process listens, so that the kernel spreads connections over all of them."""
+    deadline = time.monotonic() + limit_s
+    while listeners(port) < processes and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def start_weigrid(tmp: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     log = (tmp / "weigrid.log").open("wb")
     cmd = [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-migrate"]
@@ -324,6 +337,8 @@ def main() -> None:
                 tmp, wg_port, env | {"WEIGRID_SERVER__WEB_PROCESSES": str(args.web_processes)}
             )
         bare = start_bare(bare_port, args.web_processes)
+        for port in (wg_port, bare_port):
+            wait_listening(port, 1 if args.split else args.web_processes)
         servers = {"bare": (bare_port, [bare]), "weigrid": (wg_port, [p for p in (weigrid, worker) if p])}
         rows: list[Row] = []
         try:

@@ -249,6 +249,7 @@ class SpoolMover:
         wakeup: asyncio.Event,
         inbox_wakeup: asyncio.Event | None,
         on_urgent: Callable[[], None] | None = None,
+        on_moved: Callable[[int], None] | None = None,
         batch: int = 200,  # bounds the work one move does on the event loop (read, decode, mark)
         keep_s: float = 86400.0,
         poll_s: float = 1.0,
@@ -258,6 +259,7 @@ class SpoolMover:
         self.wakeup = wakeup
         self.inbox_wakeup = inbox_wakeup
         self.on_urgent = on_urgent  # IngestPressure.urgent_arrived: the worker preempts its batch
+        self.on_moved = on_moved  # with rows moved: IngestPressure.acked_elsewhere (bot/serve.py)
         self.batch = batch
         self.keep_s = keep_s
         self.poll_s = poll_s
@@ -289,6 +291,8 @@ class SpoolMover:
         await self.spool.mark_moved([i for i, _ in rows])
         if self.on_urgent is not None and any(r["priority"] == inbox.URGENT for _, r in rows):
             self.on_urgent()
+        if self.on_moved is not None:
+            self.on_moved(len(rows))
         if self.inbox_wakeup is not None:
             self.inbox_wakeup.set()
         return len(rows)

@@ -143,6 +143,7 @@ class IngestPressure:
         self.quiet_s = quiet_s
         self.max_wait_s = max_wait_s
         self.last_active = 0.0
+        self.busy_until = 0.0  # acks seen elsewhere (other web processes, via the spool)
         self._urgent = False
 
     def urgent_arrived(self) -> None:
@@ -160,8 +161,13 @@ class IngestPressure:
         self.inflight = max(0, self.inflight - 1)
         self.last_active = time.monotonic()
 
+    def acked_elsewhere(self, seconds: float) -> None:
+        """Other processes are acknowledging (the primary's mover just moved their rows): count as busy."""
+        self.busy_until = max(self.busy_until, time.monotonic() + seconds)
+
     def busy(self) -> bool:
-        return self.inflight > 0 or time.monotonic() - self.last_active < self.quiet_s
+        now = time.monotonic()
+        return self.inflight > 0 or now - self.last_active < self.quiet_s or now < self.busy_until
 
     async def calm(self) -> None:
         """Wait for a quiet period (at most ``max_wait_s``); an urgent arrival ends the wait at once."""
@@ -207,6 +213,7 @@ async def start_ingest(
     await spool.open()
     if not settings.server.move_spool:  # an extra web process of `serve`: the primary moves (bot/serve.py)
         return Ingest(InboxWriter(db, spool=spool), spool, None)
+    shared = settings.server.web_processes > 1
     moved = asyncio.Event()
     mover = SpoolMover(
         spool=spool,
@@ -215,7 +222,10 @@ async def start_ingest(
         inbox_wakeup=inbox_wakeup,
         on_urgent=pressure.urgent_arrived,
         keep_s=settings.inbox.spool_keep_s,
-        poll_s=SHARED_POLL_S if settings.server.web_processes > 1 else 1.0,
+        poll_s=SHARED_POLL_S if shared else 1.0,
+        # Acks of the other web processes reach this process only through the spool: while they come,
+        # dispatch here yields to them as it does to its own (the primary shares the cores with them).
+        on_moved=(lambda n: pressure.acked_elsewhere(2 * SHARED_POLL_S)) if shared else None,
     )
     moved.set()  # move what a previous run left behind, at once
     return Ingest(InboxWriter(db, spool=spool, wakeup=moved), spool, mover)

@@ -76,3 +76,16 @@ async def test_calm_ends_at_once_when_an_emergency_arrives() -> None:
     assert loop.time() - started < 1.0
     assert pressure.take_urgent() is True
     assert pressure.take_urgent() is False
+
+
+async def test_acks_elsewhere_hold_dispatch_back_for_their_window_only() -> None:
+    """The primary of several web processes hears of their acks through the spool mover."""
+    pressure = IngestPressure(quiet_s=0.005, max_wait_s=5.0)
+    assert not pressure.busy()
+    pressure.acked_elsewhere(0.2)
+    assert pressure.busy()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await pressure.calm()  # waits out the window, not max_wait_s
+    assert 0.15 < loop.time() - started < 1.0
+    assert not pressure.busy()
