@@ -34,6 +34,7 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout5.jsonl",
     "tests/data/classify_holdout6.jsonl",
     "tests/data/classify_holdout7.jsonl",
+    "tests/data/classify_holdout8.jsonl",
 )
 
 
@@ -46,8 +47,10 @@ class Settings:
     l2: float = 1e-4
     min_df: int = 2
     prune: float = 0.1
-    threshold: float = 0.35
-    promote: float = 0.9
+    # Round 8, chosen by leave-one-file-out over held-outs 6, 7 and 8 (docs/classification.md): from 0.35
+    # and 0.9, mean false tickets 5.7% -> 4.7% for missed reports 3.1% -> 3.4% (rules of round 7).
+    threshold: float = 0.45
+    promote: float = 0.95
     keep: frozenset[str] = frozenset({"again", "recurrence", "contrast", "request"})
     min_length: int = 12
     seed: int = 7

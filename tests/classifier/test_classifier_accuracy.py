@@ -3,11 +3,11 @@
 ``classify_holdout6.jsonl`` (316 messages, 51% none, 31 urgent) was written and committed
 (1a02767) before any rule change of round 6 and never tuned against by the rules. Since the
 learned report model (docs/classification.md, "The report model") it IS training data of the
-shipped model (``rules.yaml`` names ``classifier_model.json``, trained on all nine tuning files),
+shipped model (``rules.yaml`` names ``classifier_model.json``, trained on all ten tuning files),
 so the shipped classifier's figures on it are no longer held-out figures:
 ``test_sixth_held_out_as_training_data`` only guards against regressions.
 ``test_sixth_held_out_left_out_of_training`` is the honest one: it trains the model on the other
-eight files (as ``weigrid rules train`` does, same settings) and scores held-out 6, which the rules
+nine files (as ``weigrid rules train`` does, same settings) and scores held-out 6, which the rules
 were not tuned on and the model has not seen. Where that meets an issue target the floor IS the
 target; where it does not, the floor is the measured figure with a small margin.
 
@@ -17,8 +17,10 @@ since round 5, held-out 5 since round 6), like the old test split: their errors 
 and fixed with families, and the model is trained on them. Held-out 7
 (``classify_holdout7.jsonl``, 425 messages, committed 229f544) was scored once before and once
 after the report model, then became tuning data in round 7: its errors were fixed with families
-and the model is trained on it. Their guards, like the last test (train + the old test split),
-only catch regressions; they say nothing about generalisation.
+and the model is trained on it. Held-out 8 (``classify_holdout8.jsonl``, 410 messages, committed
+e0bb1f4) was scored once before and once after round 7, then became tuning data in round 8 in the
+same way. Their guards, like the last test (train + the old test split), only catch regressions;
+they say nothing about generalisation.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def test_sixth_held_out_left_out_of_training() -> None:
     model = train(Classifier(rules), labelled_files(ROOT / n for n in TRAINING_FILES if n != held_out))
     report = evaluate(Classifier(replace(rules, model=model)), load_examples(ROOT / held_out))
     assert report.total >= 316
-    # Measured after round 7 (round 6's figures in brackets).
+    # Measured after rounds 7 and 8 (the same figures; round 6's in brackets).
     assert report.subtype_accuracy >= 0.88  # issue target (measured 0.940 [0.920]; rules alone 0.957)
     assert report.urgent_precision >= 0.7  # issue target (measured 0.867 [0.839]; model: no change)
     assert report.missed_report_rate <= 0.05  # issue target (measured 1.3%, 2 of 155; rules 6.5%)
@@ -74,10 +76,16 @@ def test_sixth_held_out_as_training_data() -> None:
 # Columns: macro-F1 >=, false tickets <=, missed reports <=, subtype accuracy >=, urgent recall >=,
 # urgent precision >=.
 TUNING_FLOORS = {
+    # held-out 8 (tuning data since round 8), shipped rules + model, a fit: measured 0.963, 1.0%, 2.9%,
+    # 0.955, 1.000 (48/48), 0.980 (as a held-out: 0.883 / 12.7% / 6.8% / 0.952 / 0.938 / 0.865 with the
+    # rules alone, 0.925 / 7.8% / 3.4% with the report model; left out of the model after round 8:
+    # 0.958 / 1.5% / 3.4%, a fit of the rules)
+    "classify_holdout8.jsonl": (0.95, 0.02, 0.04, 0.94, 0.97, 0.95),
     # held-out 7 (tuning data since round 7), shipped rules + model, a fit: measured 0.966, 2.4%, 1.4%,
-    # 0.959, 1.000 (43/43), 0.977 (as a held-out: 0.839 / 15.6% / 9.3% / 0.956 / 0.884 / 0.792 with
+    # 0.959, 1.000 (43/43), 0.977 after round 7; 0.964, 2.4%, 2.8%, 0.969 after round 8 (the veto
+    # threshold rose from 0.35 to 0.45) (as a held-out: 0.839 / 15.6% / 9.3% / 0.956 / 0.884 / 0.792 with
     # the rules alone, 0.901 / 8.5% / 4.2% / 0.958 / 0.884 / 0.792 with the first report model)
-    "classify_holdout7.jsonl": (0.95, 0.035, 0.025, 0.94, 0.97, 0.95),
+    "classify_holdout7.jsonl": (0.95, 0.035, 0.04, 0.94, 0.97, 0.95),
     # held-out 5: measured 0.973, 0.0%, 0.5%, 0.973, 1.000 (42/42), 0.955 (0.899 / 7.1% as a held-out)
     "classify_holdout5.jsonl": (0.96, 0.015, 0.015, 0.95, 0.97, 0.93),
     # held-out 1: measured 0.988, 0.0%, 0.4%, 1.000, 0.980, 0.980
