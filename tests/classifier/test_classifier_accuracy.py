@@ -1,4 +1,4 @@
-"""Accuracy guards: held-out 6 left out of the model's training, and the tuning data.
+"""Accuracy guards: held-out 9, held-out 6 left out of the model's training, and the tuning data.
 
 ``classify_holdout6.jsonl`` (316 messages, 51% none, 31 urgent) was written and committed
 (1a02767) before any rule change of round 6 and never tuned against by the rules. Since the
@@ -41,6 +41,25 @@ DATA = ROOT / "tests" / "data"
 def _report(*names: str) -> Report:
     examples = [e for name in names for e in load_examples(DATA / name)]
     return evaluate(Classifier.from_path(ROOT / "rules.yaml"), examples)
+
+
+def test_ninth_held_out() -> None:
+    """Held-out 9 (401 messages, committed 172fd60): never tuned on, never in the model's training files.
+
+    Scored once before round 8 and once after it (docs/classification.md, "Where the targets stand").
+    Where a figure meets the issue target the floor IS the target; otherwise it is the measured figure
+    with a small margin. It stays a held-out: do not tune against it, and keep it out of TRAINING_FILES.
+    """
+    assert "tests/data/classify_holdout9.jsonl" not in TRAINING_FILES
+    report = _report("classify_holdout9.jsonl")
+    assert report.total == 401
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.988)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.889)
+    # Targets NOT met on held-out 9; the floors are the measured figures with a margin.
+    assert report.macro_f1 >= 0.9  # measured 0.919 (target 0.92; rules alone 0.882)
+    assert report.false_ticket_rate <= 0.08  # measured 6.5%, 13 of 201 (target 3%; rules alone 10.0%)
+    assert report.missed_report_rate <= 0.07  # measured 5.5%, 11 of 200 (target 5%; rules alone 8.5%)
+    assert report.urgent_recall >= 0.88  # measured 0.909, 40 of 44 (target 0.95)
 
 
 def test_sixth_held_out_left_out_of_training() -> None:
