@@ -15,6 +15,8 @@ What the primary does for the others:
 
 * it moves their spooled messages: its spool mover polls every ``SHARED_POLL_S`` (bot/spool.py; an emergency acked
   by a web process reaches the inbox and preempts the worker within that, plus one move);
+  on PostgreSQL (no spool) the web processes insert into the inbox table themselves and the primary's
+  inbox worker finds their rows at its next poll (``inbox.poll_interval_s``, 0.2 s by default);
 * SIGHUP (rules reload) is forwarded to them;
 * a web process that dies is started again (at most once per ``RESTART_GAP_S`` per slot);
 * on shutdown (SIGTERM, SIGINT) it stops them; a web process also exits when the primary is killed
