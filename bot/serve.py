@@ -94,6 +94,7 @@ class WebProcesses:
         self.procs: list[subprocess.Popen[bytes]] = []
         self._started: list[float] = []
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # no restart can slip in between stop's signal and its wait
         self._watcher = threading.Thread(target=self._watch, name="web-processes", daemon=True)
 
     def start(self) -> None:
@@ -109,13 +110,16 @@ class WebProcesses:
     def _watch(self) -> None:
         while not self._stop.wait(0.5):
             for i, proc in enumerate(self.procs):
-                if proc.poll() is None or self._stop.is_set():
-                    continue
-                if time.monotonic() - self._started[i] < RESTART_GAP_S:
-                    continue  # a crash loop: try again a little later
-                logger.error("web process %d exited with %s; starting it again", proc.pid, proc.returncode)
-                self.procs[i] = self._spawn()
-                self._started[i] = time.monotonic()
+                if proc.poll() is None or time.monotonic() - self._started[i] < RESTART_GAP_S:
+                    continue  # running, or a crash loop: try again a little later
+                with self._lock:
+                    if self._stop.is_set():
+                        return
+                    logger.error(
+                        "web process %d exited with %s; starting it again", proc.pid, proc.returncode
+                    )
+                    self.procs[i] = self._spawn()
+                    self._started[i] = time.monotonic()
 
     def signal_all(self, signum: int) -> None:
         for proc in self.procs:
@@ -123,10 +127,11 @@ class WebProcesses:
                 proc.send_signal(signum)
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self._stop.is_set():
-            return
-        self._stop.set()
-        self.signal_all(signal.SIGTERM)
+        with self._lock:
+            if self._stop.is_set():
+                return
+            self._stop.set()
+            self.signal_all(signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for proc in self.procs:
             try:
