@@ -7,9 +7,7 @@ problem it finds, each with its line number, and raises one :class:`RulesError`,
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -18,6 +16,7 @@ from bot.classifier.model import ModelError, ReportModel, load_model
 from bot.classifier.normalize import normalize
 from bot.classifier.ruleset import Combo, KeywordRule, Modifier, RulesError, RuleSet, check_patterns
 from bot.classifier.types import REPORT_CATEGORIES, Category, Subtype
+from bot.classifier.validation import MAX_WEIGHT, LineDict, Loader, Validator
 
 __all__ = [
     "Combo",
@@ -29,7 +28,6 @@ __all__ = [
     "parse_rules",
 ]
 
-MAX_WEIGHT = 10.0
 MAX_FACTOR = 5.0
 _TOP_KEYS = {
     "version",
@@ -49,120 +47,9 @@ _MODIFIER_KEYS = {"factor", "terms", "patterns", "unless", "categories"} | {
     "scope",
     "resets",
 }
-_KEYWORD_KEYS = {"keywords", "urgent"}
 
 
-class _LineDict(dict[Any, Any]):
-    lines: dict[Any, int]
-    line: int
-
-
-class _Loader(yaml.SafeLoader):
-    problems: list[str]
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    result = _LineDict()
-    result.lines = {}
-    result.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if isinstance(key, bool) or key is None:
-            loader.problems.append(f"line {line}: key {key_node.value!r} must be quoted to be a term")
-            key = str(key_node.value)
-        elif isinstance(key, int | float):
-            key = str(key_node.value)
-        if key in result:
-            loader.problems.append(f"line {line}: duplicate key {key!r} (first at line {result.lines[key]})")
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.lines[key] = line
-    return result
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-class _Validator:
-    """Walks the parsed YAML, collecting problems and typed rules."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[str] = []
-        self.seen: dict[str, str] = {}  # normalised term -> location of first use
-
-    def fail(self, line: int, message: str) -> None:
-        self.problems.append(f"{self.source}:{line}: {message}")
-
-    def term(self, raw: object, line: int, where: str) -> str | None:
-        if not isinstance(raw, str):
-            self.fail(line, f"{where}: term {raw!r} must be a string")
-            return None
-        term = normalize(raw)
-        if not term:
-            self.fail(line, f"{where}: term {raw!r} is empty after normalisation")
-            return None
-        location = f"{self.source}:{line} ({where})"
-        if term in self.seen:
-            first = self.seen[term]
-            kind = "duplicate" if first.endswith(f"({where})") else "conflicting"
-            self.fail(line, f"{where}: {kind} term {raw!r} (normalised {term!r}) already at {first}")
-            return None
-        self.seen[term] = location
-        return term
-
-    def number(self, raw: object, line: int, where: str, low: float, high: float) -> float | None:
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            self.fail(line, f"{where}: {raw!r} is not a number")
-            return None
-        if not low < raw <= high:
-            self.fail(line, f"{where}: {raw!r} must be in ({low:g}, {high:g}]")
-            return None
-        return float(raw)
-
-    def mapping(self, raw: object, line: int, where: str) -> _LineDict | None:
-        if not isinstance(raw, _LineDict):
-            self.fail(line, f"{where}: expected a mapping, got {type(raw).__name__}")
-            return None
-        return raw
-
-    def terms(self, raw: object, line: int, where: str) -> tuple[str, ...]:
-        if not isinstance(raw, list) or not raw:
-            self.fail(line, f"{where}: expected a non-empty list of terms")
-            return ()
-        found = (self.term(item, line, where) for item in raw)
-        return tuple(t for t in found if t)
-
-    def keywords(
-        self, section: _LineDict, where: str, category: Category, subtype: Subtype | None
-    ) -> list[KeywordRule]:
-        rules: list[KeywordRule] = []
-        for key in section:
-            if key not in _KEYWORD_KEYS:
-                self.fail(section.lines[key], f"{where}: unknown key {key!r} (expected keywords, urgent)")
-        if not section.get("keywords"):
-            self.fail(section.line, f"{where}: no keywords")
-        for kind in ("keywords", "urgent"):
-            if kind not in section:
-                continue
-            block = self.mapping(section[kind], section.lines[kind], f"{where}.{kind}")
-            if block is None:
-                continue
-            for raw_term, raw_weight in block.items():
-                line = block.lines[raw_term]
-                term = self.term(raw_term, line, f"{where}.{kind}")
-                weight = self.number(raw_weight, line, f"{where}.{kind}[{raw_term}] weight", 0, MAX_WEIGHT)
-                if term and weight is not None:
-                    rules.append(
-                        KeywordRule(
-                            term, weight, category, subtype, kind == "urgent", f"{self.source}:{line}"
-                        )
-                    )
-        return rules
-
-
-def _parse_modifiers(v: _Validator, block: _LineDict) -> list[Modifier]:
+def _parse_modifiers(v: Validator, block: LineDict) -> list[Modifier]:
     modifiers: list[Modifier] = []
     for name, raw in block.items():
         line = block.lines[name]
@@ -217,7 +104,7 @@ def _parse_modifiers(v: _Validator, block: _LineDict) -> list[Modifier]:
     return modifiers
 
 
-def _parse_aliases(v: _Validator, block: _LineDict) -> dict[str, str]:
+def _parse_aliases(v: Validator, block: LineDict) -> dict[str, str]:
     """Typo/homophone spellings -> the spelling the rules use (媒气 -> 煤气)."""
     aliases: dict[str, str] = {}
     for raw, target in block.items():
@@ -235,7 +122,7 @@ def _parse_aliases(v: _Validator, block: _LineDict) -> dict[str, str]:
     return aliases
 
 
-def _parse_combos(v: _Validator, block: _LineDict) -> list[Combo]:
+def _parse_combos(v: Validator, block: LineDict) -> list[Combo]:
     combos: list[Combo] = []
     valid = {c.value for c in REPORT_CATEGORIES}
     for name, raw in block.items():
@@ -287,7 +174,7 @@ def _parse_combos(v: _Validator, block: _LineDict) -> list[Combo]:
     return combos
 
 
-def _parse_categories(v: _Validator, block: _LineDict) -> list[KeywordRule]:
+def _parse_categories(v: Validator, block: LineDict) -> list[KeywordRule]:
     rules: list[KeywordRule] = []
     valid = {c.value for c in REPORT_CATEGORIES}
     for name, raw in block.items():
@@ -319,7 +206,7 @@ def _parse_categories(v: _Validator, block: _LineDict) -> list[KeywordRule]:
     return rules
 
 
-def _parse_model(v: _Validator, top: _LineDict, source: str, with_model: bool) -> ReportModel | None:
+def _parse_model(v: Validator, top: LineDict, source: str, with_model: bool) -> ReportModel | None:
     """The learned report model named by ``model:`` (a path relative to the rules file), if any."""
     if "model" not in top:
         return None
@@ -355,7 +242,7 @@ def parse_rules(text: str, source: str = "<memory>", *, with_model: bool = True)
     Raises:
         RulesError: With every problem found, each prefixed by ``source:line``.
     """
-    loader = _Loader(text)
+    loader = Loader(text)
     loader.problems = []
     try:
         data = loader.get_single_data()
@@ -363,7 +250,7 @@ def parse_rules(text: str, source: str = "<memory>", *, with_model: bool = True)
         raise RulesError([f"{source}: not valid YAML: {exc}"]) from exc
     finally:
         loader.dispose()
-    v = _Validator(source)
+    v = Validator(source)
     v.problems += [f"{source}:{p}" for p in loader.problems]
     top = v.mapping(data, 1, "top level") if data is not None else None
     if top is None:
