@@ -10,7 +10,6 @@ Usage: .venv/bin/python bench/classify.py [--seconds 3] [--rules rules.yaml]
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.classifier import Classifier  # noqa: E402
-from bot.classifier.training import TRAINING_FILES  # noqa: E402
+from bot.classifier.training import TRAINING_FILES, labelled_texts  # noqa: E402
 
 
 def main() -> None:
@@ -28,12 +27,7 @@ def main() -> None:
     parser.add_argument("--rules", type=Path, default=ROOT / "rules.yaml")
     args = parser.parse_args()
     # The tuning corpora, listed (a new held-out file must not be read before it is scored).
-    texts = [
-        json.loads(line)["text"]
-        for name in TRAINING_FILES
-        for line in (ROOT / name).read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    texts = labelled_texts(TRAINING_FILES)
     classifier = Classifier.from_path(args.rules)
     classify = classifier.classify
     for text in texts:  # warm-up

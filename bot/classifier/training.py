@@ -36,6 +36,10 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout7.jsonl",
     "tests/data/classify_holdout8.jsonl",
 )
+# Labelled but never trained or tuned on: scored once before and once after a change
+# (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern
+# anchors) read them too; nothing learns from them.
+HELD_OUT_FILES: tuple[str, ...] = ("tests/data/classify_holdout9.jsonl",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,11 @@ def train(
     return ReportModel(
         kept, bias, settings.threshold, settings.promote, "trained", settings.keep, settings.min_length
     )
+
+
+def labelled_texts(names: Iterable[str]) -> list[str]:
+    """The texts of the named labelled files (paths relative to the repository root)."""
+    return [text for text, _ in labelled_files(ROOT / name for name in names)]
 
 
 def labelled_files(paths: Iterable[str | Path]) -> list[tuple[str, Category]]:

@@ -15,7 +15,7 @@ from bot.classifier import Category, Classifier, RulesError, Subtype, parse_rule
 from bot.classifier.anchors import anchors
 from bot.classifier.normalize import normalize
 from bot.classifier.scoring import STRONG_DAMPING, combine
-from bot.classifier.training import TRAINING_FILES
+from bot.classifier.training import HELD_OUT_FILES, TRAINING_FILES, labelled_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,11 +123,7 @@ def test_every_match_of_a_cue_pattern_holds_one_of_its_anchors(
 
 def test_anchors_never_miss_a_shipped_pattern_match() -> None:
     shipped = Classifier.from_path(ROOT / "rules.yaml")
-    texts = [
-        json.loads(line)["text"]
-        for name in TRAINING_FILES  # listed: a held-out file being written must not be read
-        for line in (ROOT / name).read_text(encoding="utf-8").splitlines()
-    ]
+    texts = labelled_texts(TRAINING_FILES + HELD_OUT_FILES)
     for rx, _index in shipped._shapes:
         required = anchors(rx.pattern)
         if required is None:

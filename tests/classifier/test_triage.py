@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from bot.classifier import Classifier, parse_rules
-from bot.classifier.training import TRAINING_FILES
+from bot.classifier.training import HELD_OUT_FILES, TRAINING_FILES, labelled_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def corpus() -> list[str]:
-    texts = []
-    for name in TRAINING_FILES:  # listed: a held-out file being written must not be read
-        texts += [
-            json.loads(line)["text"]
-            for line in (ROOT / name).read_text(encoding="utf-8").splitlines()
-            if line
-        ]
-    return texts
+    return labelled_texts(TRAINING_FILES + HELD_OUT_FILES)
 
 
 def test_the_screen_lets_every_urgent_verdict_through_and_rules_out_most_messages() -> None:
