@@ -249,7 +249,7 @@ class SpoolMover:
         wakeup: asyncio.Event,
         inbox_wakeup: asyncio.Event | None,
         on_urgent: Callable[[], None] | None = None,
-        on_moved: Callable[[int], None] | None = None,
+        on_moved: Callable[[], None] | None = None,
         batch: int = 200,  # bounds the work one move does on the event loop (read, decode, mark)
         keep_s: float = 86400.0,
         poll_s: float = 1.0,
@@ -292,7 +292,7 @@ class SpoolMover:
         if self.on_urgent is not None and any(r["priority"] == inbox.URGENT for _, r in rows):
             self.on_urgent()
         if self.on_moved is not None:
-            self.on_moved(len(rows))
+            self.on_moved()
         if self.inbox_wakeup is not None:
             self.inbox_wakeup.set()
         return len(rows)

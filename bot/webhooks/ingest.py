@@ -225,7 +225,7 @@ async def start_ingest(
         poll_s=SHARED_POLL_S if shared else 1.0,
         # Acks of the other web processes reach this process only through the spool: while they come,
         # dispatch here yields to them as it does to its own (the primary shares the cores with them).
-        on_moved=(lambda n: pressure.acked_elsewhere(2 * SHARED_POLL_S)) if shared else None,
+        on_moved=(lambda: pressure.acked_elsewhere(2 * SHARED_POLL_S)) if shared else None,
     )
     moved.set()  # move what a previous run left behind, at once
     return Ingest(InboxWriter(db, spool=spool, wakeup=moved), spool, mover)
