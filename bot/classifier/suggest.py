@@ -39,6 +39,7 @@ class Labelled:
     text: str
     category: str
     subtype: str | None
+    urgent: bool = False
 
     @property
     def target(self) -> str:
@@ -103,12 +104,12 @@ class Cohesion:
 
 
 def read_jsonl(path: str | Path) -> list[Labelled]:
-    """Read ``{"text","category","subtype"}`` lines (a corrections export or a corpus)."""
+    """Read ``{"text","category","subtype"[,"urgent"]}`` lines (a corrections export or a corpus)."""
     rows = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)
-            rows.append(Labelled(row["text"], row["category"], row.get("subtype")))
+            rows.append(Labelled(row["text"], row["category"], row.get("subtype"), bool(row.get("urgent"))))
     return rows
 
 

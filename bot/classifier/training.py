@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.classifier.engine import Classifier
-from bot.classifier.model import ReportModel, grams
+from bot.classifier.evaluate import Example, load_examples
+from bot.classifier.model import LinearScorer, ReportModel, UrgentStage, grams
 from bot.classifier.types import Category
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,41 +59,69 @@ class Settings:
     keep: frozenset[str] = frozenset({"again", "recurrence", "contrast", "request"})
     min_length: int = 12
     seed: int = 7
+    # The urgent stage pages a report the rules did not at this probability; None trains none.
+    urgent_promote: float | None = None
 
 
 def train(
-    classifier: Classifier,
-    labelled: Iterable[tuple[str, Category]],
-    settings: Settings | None = None,
+    classifier: Classifier, labelled: Iterable[Example], settings: Settings | None = None
 ) -> ReportModel:
-    """Fit the report-vs-none model.
+    """Fit the report-vs-none model and, if ``settings.urgent_promote`` is set, the urgent stage.
 
     Args:
         classifier: Normalises the texts as the rules do (aliases); its own model is not used.
-        labelled: (text, true category) pairs; anything but ``none`` is a report.
+        labelled: Labelled messages; anything but ``none`` is a report, ``urgent`` marks emergencies.
         settings: Hyper-parameters.
 
     Returns:
         The fitted model.
     """
     settings = settings or Settings()
-    rows = [
-        (grams(classifier.rules_view(text)[0]), category is not Category.NONE) for text, category in labelled
-    ]
+    examples = list(labelled)
+    features = [grams(classifier.rules_view(e.text)[0]) for e in examples]
+    weights, bias = fit(features, [e.category is not Category.NONE for e in examples], settings)
+    urgent = None
+    if settings.urgent_promote is not None:
+        targets = frozenset(_kind(e) for e in examples if e.urgent and e.category is not Category.NONE)
+        if targets:
+            u_weights, u_bias = fit(features, [e.urgent for e in examples], settings)
+            urgent = UrgentStage(LinearScorer(u_weights, u_bias), settings.urgent_promote, targets)
+    return ReportModel(
+        weights,
+        bias,
+        settings.threshold,
+        settings.promote,
+        "trained",
+        settings.keep,
+        settings.min_length,
+        urgent,
+    )
+
+
+def _kind(example: Example) -> str:
+    if example.category is Category.SERVICE and example.subtype is not None:
+        return f"service.{example.subtype.value}"
+    return example.category.value
+
+
+def fit(
+    rows: Sequence[list[str]], labels: Sequence[bool], settings: Settings
+) -> tuple[dict[str, float], float]:
+    """Logistic regression of ``labels`` on n-gram counts: the kept weights and the intercept."""
     df: dict[str, int] = {}
-    for features, _ in rows:
+    for features in rows:
         for f in set(features):
             df[f] = df.get(f, 0) + 1
     vocabulary = sorted(f for f, n in df.items() if n >= settings.min_df)
     index = {f: i for i, f in enumerate(vocabulary)}
     samples: list[tuple[list[tuple[int, float]], float]] = []
-    for features, is_report in rows:
+    for features, positive in zip(rows, labels, strict=True):
         counts: dict[int, float] = {}
         for f in features:
             i = index.get(f)
             if i is not None:
                 counts[i] = counts.get(i, 0.0) + 1.0
-        samples.append((sorted(counts.items()), 1.0 if is_report else 0.0))
+        samples.append((sorted(counts.items()), 1.0 if positive else 0.0))
     weights = [0.0] * len(vocabulary)
     bias = 0.0
     rng = random.Random(settings.seed)
@@ -109,18 +138,14 @@ def train(
             for i, c in counted:
                 weights[i] -= rate * (g * c + settings.l2 * weights[i])
     kept = {f: w for f, w in zip(vocabulary, weights, strict=True) if abs(w) >= settings.prune}
-    return ReportModel(
-        kept, bias, settings.threshold, settings.promote, "trained", settings.keep, settings.min_length
-    )
+    return kept, bias
 
 
 def labelled_texts(names: Iterable[str]) -> list[str]:
     """The texts of the named labelled files (paths relative to the repository root)."""
-    return [text for text, _ in labelled_files(ROOT / name for name in names)]
+    return [e.text for e in labelled_files(ROOT / name for name in names)]
 
 
-def labelled_files(paths: Iterable[str | Path]) -> list[tuple[str, Category]]:
-    """(text, category) pairs from labelled JSONL files (``{"text", "category", ...}`` lines)."""
-    from bot.classifier.evaluate import load_examples
-
-    return [(e.text, e.category) for path in paths for e in load_examples(path)]
+def labelled_files(paths: Iterable[str | Path]) -> list[Example]:
+    """The labelled messages of JSONL files (``{"text", "category", "subtype", "urgent"}`` lines)."""
+    return [e for path in paths for e in load_examples(path)]

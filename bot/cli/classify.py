@@ -159,7 +159,7 @@ async def _corrections_from_db() -> list[Labelled]:
     try:
         async with db.session() as session:
             rows = (await session.execute(select(ClassifierCorrection))).scalars().all()
-            return [Labelled(r.text, r.category, r.subtype) for r in rows]
+            return [Labelled(r.text, r.category, r.subtype, r.urgent) for r in rows]
     finally:
         await db.dispose()
 
@@ -202,9 +202,10 @@ def train_command(
     no_corrections: bool = typer.Option(False, "--no-corrections", help="Train on the corpora alone."),
     rules: Path | None = typer.Option(None, "--rules", help="Rules file (default: classifier.rules_path)."),
 ) -> None:
-    """Train the report model (report vs none) from labelled corpora and ticket corrections."""
+    """Train the report model (report vs none, and urgent) from labelled corpora and ticket corrections."""
+    from bot.classifier.evaluate import Example
     from bot.classifier.training import ROOT, TRAINING_FILES, labelled_files, train
-    from bot.classifier.types import Category
+    from bot.classifier.types import Category, Subtype
 
     err = Console(stderr=True, highlight=False)
     rules_path = rules or default_rules_path()
@@ -225,9 +226,18 @@ def train_command(
         err.print(f"[red]error[/red] {exc}")
         raise typer.Exit(1) from exc
     corrections: list[Labelled] = []
-    if not no_corrections:
-        corrections = read_jsonl(from_file) if from_file else asyncio.run(_corrections_from_db())
-    labelled += [(row.text, Category(row.category)) for row in corrections]
+    try:
+        if not no_corrections:
+            corrections = read_jsonl(from_file) if from_file else asyncio.run(_corrections_from_db())
+        labelled += [
+            Example(
+                row.text, Category(row.category), Subtype(row.subtype) if row.subtype else None, row.urgent
+            )
+            for row in corrections
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        err.print(f"[red]error[/red] cannot use the corrections: {exc!r}")
+        raise typer.Exit(1) from exc
     model = train(classifier, labelled)
     target.write_text(model.to_json(), encoding="utf-8")
     Console(highlight=False).print(

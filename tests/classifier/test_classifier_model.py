@@ -11,9 +11,10 @@ import typer
 from typer.testing import CliRunner
 
 from bot.classifier import Category, Classifier, ClassifierHolder, RulesError, load_rules, parse_rules
-from bot.classifier.evaluate import load_examples
+from bot.classifier.evaluate import Example, load_examples
 from bot.classifier.model import ModelError, ReportModel, grams, load_model, parse_model
 from bot.classifier.training import ROOT, TRAINING_FILES, Settings, labelled_files, train
+from bot.classifier.types import Subtype
 from bot.cli.classify import rules_app
 
 RULES = ROOT / "rules.yaml"
@@ -29,7 +30,7 @@ categories:
   security: {keywords: {小偷: 1.0}}
   service: {subtypes: {repair: {keywords: {坏了: 1.0, 水管: 0.6}}}}
 """
-CORPUS = [
+PAIRS = [
     ("楼下水管坏了 能派人来修吗", Category.SERVICE),
     ("我家门锁坏了 进不去", Category.SERVICE),
     ("楼道灯坏了好几天", Category.SERVICE),
@@ -40,6 +41,7 @@ CORPUS = [
     ("大家早上好 哈哈", Category.NONE),
     ("收到 哈哈", Category.NONE),
 ]
+CORPUS = [Example(t, c, Subtype.REPAIR if c is Category.SERVICE else None, False) for t, c in PAIRS]
 
 
 @pytest.fixture(scope="module")
@@ -168,10 +170,11 @@ def test_shipped_model_keeps_urgent_verdicts_and_explains_every_change(shipped: 
             final = shipped.classify(example.text)
             if by_rules.urgent:
                 assert final == by_rules
-            elif final.category is not by_rules.category:
+            elif (final.category, final.urgent) != (by_rules.category, by_rules.urgent):
                 changed += 1
                 assert final.matched[-1].startswith("model:")
-                assert not final.urgent
+                # Only the urgent stage pages, and it says so.
+                assert not final.urgent or final.matched[-1].startswith("model:urgent ")
     assert changed > 0
 
 
@@ -191,7 +194,7 @@ def test_rules_train_cli_writes_the_file_the_rules_name(tmp_path: Path) -> None:
     app.add_typer(rules_app, name="rules")
     rules = _small(tmp_path, ReportModel({}, 0.0, 0.5, 2.0))
     data = tmp_path / "data.jsonl"
-    rows = [{"text": t, "category": c.value, "subtype": None, "urgent": False} for t, c in CORPUS]
+    rows = [{"text": e.text, "category": e.category.value, "subtype": None, "urgent": False} for e in CORPUS]
     data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     corrections = tmp_path / "corrections.jsonl"
     corrections.write_text(

@@ -1,0 +1,92 @@
+"""Leave-one-file-out cross-validation of the learned stages (report model and urgent stage).
+
+For each fold file, the model is trained on every other file of ``TRAINING_FILES`` and scored on
+the fold, once per setting of the decision thresholds (the thresholds do not change the weights,
+so each fold trains once). Prints one line per setting: the mean over the folds of the false-ticket
+rate, the missed-report rate, macro-F1, urgent recall and urgent precision, then the per-fold
+figures of the best setting by "false tickets + missed reports".
+
+This is how the thresholds in ``bot/classifier/training.py`` are chosen. It never reads a
+held-out file (``HELD_OUT_FILES``): those are scored once before and once after a change.
+
+Usage: .venv/bin/python bench/model_cv.py [--folds FILE ...] [--threshold 0.45 ...]
+       [--promote 0.95 ...] [--urgent 0.5 0.7 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.classifier import Classifier, load_rules  # noqa: E402
+from bot.classifier.evaluate import Report, evaluate, load_examples  # noqa: E402
+from bot.classifier.training import HELD_OUT_FILES, TRAINING_FILES, Settings, labelled_files, train  # noqa: E402
+
+DEFAULT_FOLDS = (
+    "tests/data/classify_holdout6.jsonl",
+    "tests/data/classify_holdout7.jsonl",
+    "tests/data/classify_holdout8.jsonl",
+)
+FIGURES = ("false tickets", "missed", "macro-F1", "urgent R", "urgent P")
+
+
+def figures(report: Report) -> tuple[float, ...]:
+    return (
+        report.false_ticket_rate,
+        report.missed_report_rate,
+        report.macro_f1,
+        report.urgent_recall,
+        report.urgent_precision,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--folds", nargs="+", default=list(DEFAULT_FOLDS), help="files of TRAINING_FILES")
+    parser.add_argument("--threshold", nargs="+", type=float, default=[Settings().threshold])
+    parser.add_argument("--promote", nargs="+", type=float, default=[Settings().promote])
+    parser.add_argument(
+        "--urgent", nargs="+", type=float, default=[2.0], help="urgent stage promote (above 1: no stage)"
+    )
+    parser.add_argument("--rules", type=Path, default=ROOT / "rules.yaml")
+    args = parser.parse_args()
+    bad = [f for f in args.folds if f not in TRAINING_FILES or f in HELD_OUT_FILES]
+    if bad:
+        parser.error(f"not a training file (held-out files are never cross-validated): {', '.join(bad)}")
+    rules = load_rules(args.rules, with_model=False)
+    plain = Classifier(rules)
+    settings = Settings(urgent_promote=2.0)  # train the stage; the sweep sets its threshold
+    folds = []
+    for fold in args.folds:
+        model = train(plain, labelled_files(ROOT / n for n in TRAINING_FILES if n != fold), settings)
+        folds.append((fold, model, load_examples(ROOT / fold)))
+    print(f"{len(folds)} folds: {', '.join(Path(f).stem for f, _, _ in folds)}")
+    print(f"{'threshold':>9} {'promote':>7} {'urgent':>6}  " + "  ".join(f"{h:>13}" for h in FIGURES))
+    best: tuple[float, tuple[float, float, float], list[tuple[float, ...]]] | None = None
+    for threshold, promote, urgent in itertools.product(args.threshold, args.promote, args.urgent):
+        per_fold = []
+        for _fold, model, examples in folds:
+            stage = model.urgent and replace(model.urgent, promote=urgent)
+            tuned = replace(model, threshold=threshold, promote=promote, urgent=stage)
+            per_fold.append(figures(evaluate(Classifier(replace(rules, model=tuned)), examples)))
+        mean = [sum(f[i] for f in per_fold) / len(per_fold) for i in range(len(FIGURES))]
+        print(f"{threshold:>9.2f} {promote:>7.2f} {urgent:>6.2f}  " + "  ".join(f"{v:>13.3f}" for v in mean))
+        cost = mean[0] + mean[1]
+        if best is None or cost < best[0]:
+            best = (cost, (threshold, promote, urgent), per_fold)
+    assert best is not None
+    print(f"per fold at threshold {best[1][0]:g}, promote {best[1][1]:g}, urgent {best[1][2]:g}:")
+    for (fold, _, _), row in zip(folds, best[2], strict=True):
+        print(f"  {Path(fold).stem:<24}" + "  ".join(f"{v:>13.3f}" for v in row))
+
+
+if __name__ == "__main__":
+    main()

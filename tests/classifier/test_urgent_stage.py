@@ -1,0 +1,106 @@
+"""The report model's urgent stage: pages reports the rules did not, never un-pages one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.classifier import Category, Classifier, parse_rules
+from bot.classifier.evaluate import Example
+from bot.classifier.model import LinearScorer, ModelError, ReportModel, UrgentStage, parse_model
+from bot.classifier.training import Settings, train
+from bot.classifier.types import Subtype
+
+SMALL = """\
+threshold: 1.0
+negation: {window: 3, terms: [没有]}
+modifiers:
+  again: {factor: 1.2, terms: [又]}
+categories:
+  dispute: {keywords: {吵架: 1.0}}
+  hazard: {keywords: {电线: 1.0}, urgent: {着火: 1.0}}
+  security: {keywords: {小偷: 1.0}}
+  service: {subtypes: {health: {keywords: {不舒服: 1.0}}, repair: {keywords: {坏了: 1.0}}}}
+"""
+# The stage's weights: "冒火星" (sparks) is an emergency the rules' urgent cues do not name.
+SPARKS = {"火星": 6.0, "冒": 1.0}
+
+
+def _classifier(tmp_path: Path, stage: UrgentStage | None) -> Classifier:
+    # A report model that never vetoes or promotes (bias +10, promote above 1), plus the stage.
+    model = ReportModel({}, 10.0, 0.5, 2.0, urgent=stage)
+    (tmp_path / "m.json").write_text(model.to_json(), encoding="utf-8")
+    (tmp_path / "rules.yaml").write_text(SMALL + "model: m.json\n", encoding="utf-8")
+    return Classifier.from_path(tmp_path / "rules.yaml")
+
+
+def _stage(
+    promote: float = 0.9, targets: frozenset[str] = frozenset({"hazard", "service.health"})
+) -> UrgentStage:
+    return UrgentStage(LinearScorer(SPARKS, -3.0), promote, targets)
+
+
+def test_the_stage_pages_a_report_of_a_kind_that_can_be_an_emergency(tmp_path: Path) -> None:
+    classifier = _classifier(tmp_path, _stage())
+    verdict = classifier.classify("3栋楼道的电线在冒火星")
+    assert (verdict.category, verdict.urgent) == (Category.HAZARD, True)
+    assert verdict.matched[-1].startswith("model:urgent 0.9")
+    assert classifier.may_be_urgent("3栋楼道的电线在冒火星")  # triage must not screen it out
+    # Below the stage's threshold: the rules' verdict stands.
+    quiet = classifier.classify("3栋楼道的电线有点旧")
+    assert (quiet.category, quiet.urgent) == (Category.HAZARD, False)
+    assert not classifier.may_be_urgent("3栋楼道的电线有点旧")
+
+
+def test_the_stage_pages_only_its_targets_and_never_a_non_report(tmp_path: Path) -> None:
+    classifier = _classifier(tmp_path, _stage())
+    dispute = classifier.classify("楼上吵架 吵得冒火星了")
+    assert (dispute.category, dispute.urgent) == (Category.DISPUTE, False)  # dispute is not a target
+    chat = classifier.classify("烟花冒火星真好看")
+    assert (chat.category, chat.urgent) == (Category.NONE, False)  # no report: nothing to page
+
+
+def test_the_stage_never_unpages_and_is_off_above_one(tmp_path: Path) -> None:
+    hostile = UrgentStage(LinearScorer({"着火": -50.0}, -20.0), 0.5, frozenset({"hazard"}))
+    assert _classifier(tmp_path, hostile).classify("2栋着火了").urgent
+    off = _classifier(tmp_path, _stage(promote=1.5))
+    assert not off.classify("3栋楼道的电线在冒火星").urgent
+
+
+def test_the_stage_round_trips_and_a_bad_section_is_refused() -> None:
+    model = ReportModel({"a": 1.0}, 0.0, 0.5, 0.9, urgent=_stage())
+    back = parse_model(model.to_json())
+    assert back.to_json() == model.to_json()
+    assert back.urgent is not None and back.urgent.targets == {"hazard", "service.health"}
+    good = json.loads(model.to_json())
+    for bad in (
+        [],
+        {**good["urgent"], "promote": 0},
+        {**good["urgent"], "bias": "x"},
+        {**good["urgent"], "weights": {"火": float("inf")}},
+        {**good["urgent"], "targets": ["dispute"]},
+        {**good["urgent"], "targets": []},
+    ):
+        with pytest.raises(ModelError, match="urgent"):
+            parse_model(json.dumps({**good, "urgent": bad}))
+
+
+def test_training_learns_the_stage_and_its_targets_from_urgent_examples() -> None:
+    examples = [
+        Example("电线冒火星了 快来人", Category.HAZARD, None, True),
+        Example("走廊电线冒火星 噼里啪啦", Category.HAZARD, None, True),
+        Example("我爸突然倒地不舒服 快来", Category.SERVICE, Subtype.HEALTH, True),
+        Example("电线有点旧 哪天换一下", Category.HAZARD, None, False),
+        Example("电线老化了 物业看看", Category.HAZARD, None, False),
+        Example("水龙头坏了 麻烦看看", Category.SERVICE, Subtype.REPAIR, False),
+        Example("大家早上好", Category.NONE, None, False),
+    ]
+    rules_only = Classifier(parse_rules(SMALL))
+    assert train(rules_only, examples, Settings(min_df=1, prune=0.0)).urgent is None  # not asked for
+    model = train(rules_only, examples, Settings(min_df=1, prune=0.0, urgent_promote=0.6))
+    assert model.urgent is not None
+    assert model.urgent.targets == {"hazard", "service.health"}
+    assert model.urgent.promote == 0.6
+    assert model.urgent.scorer.weights["火星"] > 0 > model.urgent.scorer.weights["老化"]
