@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 
 import ahocorasick
 
-from bot.classifier.anchors import anchors
 from bot.classifier.normalize import normalize
+from bot.classifier.prefilter import ComboFinder, ShapeFinder
 from bot.classifier.rules import Combo, KeywordRule, Modifier, RuleSet, load_rules
 from bot.classifier.scoring import combine
 from bot.classifier.triage import UrgentScreen
@@ -122,47 +122,11 @@ class Classifier:
         self._modifier_index = {m.name: i for i, m in enumerate(rules.modifiers)}
         self._always = tuple(i for i, m in enumerate(rules.modifiers) if m.always)
         self._hiding = frozenset(i for i, m in enumerate(rules.modifiers) if m.factor <= 1.0)
-        # One regex per term group: a single C-level search instead of a loop of str.find.
-        self._combos: tuple[tuple[Combo, tuple[re.Pattern[str], ...]], ...] = tuple(
-            (combo, tuple(re.compile("|".join(map(re.escape, group))) for group in combo.groups))
-            for combo in rules.combos
-        )
-        # One automaton over every combo term tells which groups are present in one pass; only
-        # combos with all their groups present run their regexes (most messages have none).
-        pairs: dict[str, list[tuple[int, int]]] = {}
-        for ci, combo in enumerate(rules.combos):
-            for gi, group in enumerate(combo.groups):
-                for term in group:
-                    pairs.setdefault(term, []).append((ci, gi))
-        self._combo_terms: ahocorasick.Automaton | None = None
-        if pairs:
-            self._combo_terms = ahocorasick.Automaton()
-            for term, found in pairs.items():
-                self._combo_terms.add_word(term, tuple(found))
-            self._combo_terms.make_automaton()
-        self._combo_sizes = tuple(len(combo.groups) for combo in rules.combos)
-        # Cue shapes: one compiled regex per pattern (a literal first character lets `re` skip
-        # ahead; one big alternation would try every branch at every position).
-        self._shapes = tuple((re.compile(p), i) for i, m in enumerate(rules.modifiers) for p in m.patterns)
-        # Few messages show any shape: every pattern needs one of its anchors (literals that
-        # occur in every match, `anchors.py`), so one automaton pass picks the patterns worth
-        # running. Patterns without anchors run on every message.
-        always: list[int] = []
-        shape_anchors: dict[str, list[int]] = {}
-        for position, (rx, _index) in enumerate(self._shapes):
-            required = anchors(rx.pattern)
-            if required is None:
-                always.append(position)
-                continue
-            for literal in required:
-                shape_anchors.setdefault(literal, []).append(position)
-        self._shape_always: tuple[int, ...] = tuple(always)
-        self._shape_anchors: ahocorasick.Automaton | None = None
-        if shape_anchors:
-            self._shape_anchors = ahocorasick.Automaton()
-            for literal, positions in shape_anchors.items():
-                self._shape_anchors.add_word(literal, tuple(positions))
-            self._shape_anchors.make_automaton()
+        # Combos and cue shapes: one automaton pass each picks the few worth running (prefilter.py).
+        self._combo_finder = ComboFinder(rules.combos)
+        self._combos = self._combo_finder.combos
+        self._shape_finder = ShapeFinder(rules.modifiers)
+        self._shapes = self._shape_finder.shapes
         service_gate = rules.service_gate
         self._gate = service_gate
         # Gate terms are plain substrings (no longest-match sweep): an automaton of their own.
@@ -284,21 +248,6 @@ class Classifier:
             return None  # "万一被困电梯": a what-if, not a report
         return Hit("+".join(found), last_start, last_end, combo.weight, combo.subtype, combo.urgent)
 
-    def _candidate_combos(self, text: str) -> list[int]:
-        """Return, in rules order, the combos whose every group has a term in ``text``."""
-        if self._combo_terms is None or not text:
-            return []
-        present: set[tuple[int, int]] = set()
-        for _end, found in self._combo_terms.iter(text):
-            present.update(found)
-        if not present:
-            return []
-        counts: dict[int, int] = {}
-        for ci, _gi in present:
-            counts[ci] = counts.get(ci, 0) + 1
-        sizes = self._combo_sizes
-        return sorted(ci for ci, n in counts.items() if n == sizes[ci])
-
     def _needless(self, text: str, found: list[Hit], active: dict[str, str], negations: list[_Span]) -> bool:
         """Return True when service hits come without a need (a problem, a request, an emergency)."""
         gate = self._gate
@@ -313,18 +262,6 @@ class Classifier:
                 if not negations or self._negated(text, match.start(), negations) is None:
                     return False
         return True
-
-    def _shapes_present(self, text: str) -> list[int] | tuple[int, ...]:
-        """Positions in ``self._shapes`` of the patterns that may match ``text``, in order."""
-        if self._shape_anchors is None or not text:
-            return self._shape_always
-        found: set[int] = set()
-        for _end, positions in self._shape_anchors.iter(text):
-            found.update(positions)
-        if not found:
-            return self._shape_always
-        found.update(self._shape_always)
-        return sorted(found)
 
     def classify(self, text: str) -> Verdict:
         """Classify one message.
@@ -349,7 +286,7 @@ class Classifier:
     def _by_rules(self, norm: str) -> tuple[Verdict, list[CategoryScore], list[Modifier]]:
         """The rules' verdict on a normalised text, the category scores (highest first), the cue groups in force."""
         spans = self._spans(norm) if norm and not self._empty else []
-        picked = self._shapes_present(norm) if self._shapes else ()
+        picked = self._shape_finder.present(norm) if self._shapes else ()
         if picked:
             shapes = self._shapes
             shaped = [
@@ -387,7 +324,7 @@ class Classifier:
                 hits[rule.category].append(
                     Hit(rule.term, span.start, span.end, rule.weight * factor, rule.subtype, urgent)
                 )
-        for ci in self._candidate_combos(norm):
+        for ci in self._combo_finder.candidates(norm):
             combo, patterns = self._combos[ci]
             hit = self._combo_hit(norm, combo, patterns, negations, scoped, spans)
             if hit is not None:

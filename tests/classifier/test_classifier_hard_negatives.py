@@ -14,6 +14,7 @@ import pytest
 from bot.classifier import Category, Classifier, RulesError, Subtype, parse_rules
 from bot.classifier.anchors import anchors
 from bot.classifier.normalize import normalize
+from bot.classifier.prefilter import ShapeFinder
 from bot.classifier.scoring import STRONG_DAMPING, combine
 from bot.classifier.training import HELD_OUT_FILES, TRAINING_FILES, labelled_texts
 
@@ -136,8 +137,9 @@ def test_anchors_never_miss_a_shipped_pattern_match() -> None:
 
 def test_the_gate_never_changes_a_verdict(shipped: Classifier) -> None:
     always = Classifier.from_path(ROOT / "rules.yaml")
-    always._shape_always = tuple(range(len(always._shapes)))  # every message runs every pattern
-    always._shape_anchors = None
+    always._shape_finder = ShapeFinder(
+        always.rules.modifiers, prefilter=False
+    )  # every pattern, every message
     lines = (ROOT / "tests" / "data" / "classify_train.jsonl").read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines]
     assert [shipped.classify(t) for t in texts] == [always.classify(t) for t in texts]

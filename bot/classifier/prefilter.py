@@ -1,0 +1,100 @@
+"""Cheap passes that tell the engine which combos and cue shapes are worth running on a text.
+
+Most messages hold no combo and show no cue shape. Each finder runs one Aho-Corasick pass over
+the normalised text and returns the few rules whose regexes can match; the engine runs only those.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import ahocorasick
+
+from bot.classifier.anchors import anchors
+from bot.classifier.ruleset import Combo, Modifier
+
+
+class ComboFinder:
+    """The combos whose every term group has a term in a text, with one regex per group.
+
+    A combo (``[电梯] x [卡住, 在里面]``) needs a term of each of its groups. One automaton over every
+    combo term tells which groups are present; only combos with all their groups present run
+    their regexes (one per group: a single C-level search instead of a loop of ``str.find``).
+    """
+
+    def __init__(self, combos: Sequence[Combo]) -> None:
+        self.combos: tuple[tuple[Combo, tuple[re.Pattern[str], ...]], ...] = tuple(
+            (combo, tuple(re.compile("|".join(map(re.escape, group))) for group in combo.groups))
+            for combo in combos
+        )
+        pairs: dict[str, list[tuple[int, int]]] = {}
+        for ci, combo in enumerate(combos):
+            for gi, group in enumerate(combo.groups):
+                for term in group:
+                    pairs.setdefault(term, []).append((ci, gi))
+        self._terms: ahocorasick.Automaton | None = None
+        if pairs:
+            self._terms = ahocorasick.Automaton()
+            for term, found in pairs.items():
+                self._terms.add_word(term, tuple(found))
+            self._terms.make_automaton()
+        self._sizes = tuple(len(combo.groups) for combo in combos)
+
+    def candidates(self, text: str) -> list[int]:
+        """Positions in ``combos`` (rules order) of the combos whose every group has a term in ``text``."""
+        if self._terms is None or not text:
+            return []
+        present: set[tuple[int, int]] = set()
+        for _end, found in self._terms.iter(text):
+            present.update(found)
+        if not present:
+            return []
+        counts: dict[int, int] = {}
+        for ci, _gi in present:
+            counts[ci] = counts.get(ci, 0) + 1
+        sizes = self._sizes
+        return sorted(ci for ci, n in counts.items() if n == sizes[ci])
+
+
+class ShapeFinder:
+    """The cue shapes (regex patterns of cue groups) that may match a text.
+
+    One compiled regex per pattern (a literal first character lets ``re`` skip ahead; one big
+    alternation would try every branch at every position). Every pattern needs one of its
+    anchors (literals that occur in every match, ``anchors.py``), so one automaton pass picks the
+    patterns worth running; patterns without anchors run on every message.
+    """
+
+    def __init__(self, modifiers: Sequence[Modifier], *, prefilter: bool = True) -> None:
+        """``prefilter=False`` runs every pattern on every text: the reference the anchors are tested against."""
+        # (compiled pattern, index of its cue group in ``modifiers``)
+        self.shapes = tuple((re.compile(p), i) for i, m in enumerate(modifiers) for p in m.patterns)
+        always: list[int] = []
+        by_anchor: dict[str, list[int]] = {}
+        for position, (rx, _index) in enumerate(self.shapes):
+            required = anchors(rx.pattern) if prefilter else None
+            if required is None:
+                always.append(position)
+                continue
+            for literal in required:
+                by_anchor.setdefault(literal, []).append(position)
+        self._always: tuple[int, ...] = tuple(always)
+        self._anchors: ahocorasick.Automaton | None = None
+        if by_anchor:
+            self._anchors = ahocorasick.Automaton()
+            for literal, positions in by_anchor.items():
+                self._anchors.add_word(literal, tuple(positions))
+            self._anchors.make_automaton()
+
+    def present(self, text: str) -> list[int] | tuple[int, ...]:
+        """Positions in ``shapes`` of the patterns that may match ``text``, in order."""
+        if self._anchors is None or not text:
+            return self._always
+        found: set[int] = set()
+        for _end, positions in self._anchors.iter(text):
+            found.update(positions)
+        if not found:
+            return self._always
+        found.update(self._always)
+        return sorted(found)
