@@ -32,6 +32,8 @@ DEFAULT_FOLDS = (
     "tests/data/classify_holdout6.jsonl",
     "tests/data/classify_holdout7.jsonl",
     "tests/data/classify_holdout8.jsonl",
+    "tests/data/classify_train_urgent.jsonl",
+    "tests/data/classify_train_negatives.jsonl",
 )
 FIGURES = ("false tickets", "missed", "macro-F1", "urgent R", "urgent P")
 
@@ -56,6 +58,13 @@ def main() -> None:
     parser.add_argument(
         "--urgent", nargs="+", type=float, default=[2.0], help="urgent stage promote (above 1: no stage)"
     )
+    parser.add_argument(
+        "--rescue", nargs="+", type=float, default=[2.0], help="urgent stage rescue (above 1: off)"
+    )
+    parser.add_argument("--no-kinds", action="store_true", help="train no kind stage")
+    parser.add_argument(
+        "--keep", nargs="*", default=None, help="cue groups that block a veto (default: Settings)"
+    )
     parser.add_argument("--rules", type=Path, default=ROOT / "rules.yaml")
     args = parser.parse_args()
     bad = [f for f in args.folds if f not in TRAINING_FILES or f in HELD_OUT_FILES]
@@ -63,27 +72,36 @@ def main() -> None:
         parser.error(f"not a training file (held-out files are never cross-validated): {', '.join(bad)}")
     rules = load_rules(args.rules, with_model=False)
     plain = Classifier(rules)
-    settings = Settings(urgent_promote=2.0)  # train the stage; the sweep sets its threshold
+    # Train the stages; the sweep sets their thresholds.
+    settings = Settings(urgent_promote=2.0, kinds=not args.no_kinds)
+    if args.keep is not None:
+        settings = replace(settings, keep=frozenset(args.keep))
     folds = []
     for fold in args.folds:
         model = train(plain, labelled_files(ROOT / n for n in TRAINING_FILES if n != fold), settings)
         folds.append((fold, model, load_examples(ROOT / fold)))
     print(f"{len(folds)} folds: {', '.join(Path(f).stem for f, _, _ in folds)}")
-    print(f"{'threshold':>9} {'promote':>7} {'urgent':>6}  " + "  ".join(f"{h:>13}" for h in FIGURES))
-    best: tuple[float, tuple[float, float, float], list[tuple[float, ...]]] | None = None
-    for threshold, promote, urgent in itertools.product(args.threshold, args.promote, args.urgent):
+    print(
+        f"{'threshold':>9} {'promote':>7} {'urgent':>6} {'rescue':>6}  "
+        + "  ".join(f"{h:>13}" for h in FIGURES)
+    )
+    best: tuple[float, tuple[float, ...], list[tuple[float, ...]]] | None = None
+    for threshold, promote, urgent, rescue in itertools.product(
+        args.threshold, args.promote, args.urgent, args.rescue
+    ):
         per_fold = []
         for _fold, model, examples in folds:
-            stage = model.urgent and replace(model.urgent, promote=urgent)
+            stage = model.urgent and replace(model.urgent, promote=urgent, rescue=rescue)
             tuned = replace(model, threshold=threshold, promote=promote, urgent=stage)
             per_fold.append(figures(evaluate(Classifier(replace(rules, model=tuned)), examples)))
         mean = [sum(f[i] for f in per_fold) / len(per_fold) for i in range(len(FIGURES))]
-        print(f"{threshold:>9.2f} {promote:>7.2f} {urgent:>6.2f}  " + "  ".join(f"{v:>13.3f}" for v in mean))
+        line = f"{threshold:>9.2f} {promote:>7.2f} {urgent:>6.2f} {rescue:>6.2f}  "
+        print(line + "  ".join(f"{v:>13.3f}" for v in mean), flush=True)
         cost = mean[0] + mean[1]
         if best is None or cost < best[0]:
-            best = (cost, (threshold, promote, urgent), per_fold)
+            best = (cost, (threshold, promote, urgent, rescue), per_fold)
     assert best is not None
-    print(f"per fold at threshold {best[1][0]:g}, promote {best[1][1]:g}, urgent {best[1][2]:g}:")
+    print("per fold at threshold {:g}, promote {:g}, urgent {:g}, rescue {:g}:".format(*best[1]))
     for (fold, _, _), row in zip(folds, best[2], strict=True):
         print(f"  {Path(fold).stem:<24}" + "  ".join(f"{v:>13.3f}" for v in row))
 

@@ -33,7 +33,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import add, itemgetter
-from pathlib import Path
 
 import ahocorasick
 
@@ -41,6 +40,8 @@ from bot.classifier.ruleset import Modifier
 from bot.classifier.types import Category, CategoryScore, Subtype, Verdict
 
 FORMAT = "weigrid-report-model/1"
+# The kinds of report: what the urgent stage may page and the kind stage chooses among.
+KINDS = frozenset({"dispute", "hazard", "security", *(f"service.{s.value}" for s in Subtype)})
 _weight = itemgetter(1)
 
 
@@ -96,26 +97,68 @@ class UrgentStage:
         promote: A report the rules did not page, with at least this urgent probability, pages.
         targets: The kinds of report that can be emergencies (``hazard``, ``security``,
             ``service.health``): those with urgent examples in the training data.
+        rescue: A message that is no report after the rules and the report model, with at least
+            this urgent probability, pages as a report of the rules' best target kind, or of the
+            kind stage's (above 1: never). A missed emergency costs more than a false page.
     """
 
     scorer: LinearScorer
     promote: float
     targets: frozenset[str]
+    rescue: float = 2.0
 
     def pages(self, verdict: Verdict) -> bool:
         """Whether this (non-urgent) report's kind can be an emergency at all."""
-        kind = verdict.category.value
-        if verdict.category is Category.SERVICE and verdict.subtype is not None:
-            kind = f"service.{verdict.subtype.value}"
-        return kind in self.targets
+        return kind_of(verdict.category, verdict.subtype) in self.targets
 
     def to_dict(self) -> dict[str, object]:
         return {
             "bias": round(self.scorer.bias, 4),
             "promote": self.promote,
+            "rescue": self.rescue,
             "targets": sorted(self.targets),
-            "weights": {k: round(v, 4) for k, v in sorted(self.scorer.weights.items())},
+            "weights": _rounded(self.scorer.weights),
         }
+
+
+@dataclass(frozen=True)
+class KindStage:
+    """One regression per kind of report (``hazard``, ``service.repair`` ...): what a report is.
+
+    Used only for a message the rules could not place at all (no category scored) that the
+    report model or the urgent stage says is a report: "3栋 有人 晕 倒", "🔥🔥🔥2单元！！".
+    """
+
+    scorers: dict[str, LinearScorer]
+
+    def best(self, norm: str, among: frozenset[str] | None = None) -> tuple[Category, Subtype | None, float]:
+        """The most probable kind of report (of ``among``, if given) and its probability."""
+        found = max(
+            ((k, s.probability(norm)) for k, s in self.scorers.items() if among is None or k in among),
+            key=_weight,
+            default=None,
+        )
+        if found is None:
+            raise ValueError("no kind to choose from")
+        category, _, subtype = found[0].partition(".")
+        return Category(category), Subtype(subtype) if subtype else None, found[1]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            k: {"bias": round(s.bias, 4), "weights": _rounded(s.weights)}
+            for k, s in sorted(self.scorers.items())
+        }
+
+
+def kind_of(category: Category, subtype: Subtype | None) -> str:
+    """``hazard``, ``security``, ``dispute`` or ``service.<subtype>``."""
+    return (
+        f"service.{subtype.value}" if category is Category.SERVICE and subtype is not None else category.value
+    )
+
+
+def _rounded(weights: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in sorted(weights.items())}
 
 
 @dataclass(frozen=True)
@@ -135,6 +178,7 @@ class ReportModel:
             ``none``: the training data has almost no short reports ("电梯坏了"), so the
             model's opinion of them is an extrapolation from short chit-chat.
         urgent: The optional urgent stage (pages reports the rules did not).
+        kinds: The optional kind stage (places a report the rules scored no category for).
     """
 
     weights: dict[str, float]
@@ -145,6 +189,7 @@ class ReportModel:
     keep: frozenset[str] = frozenset()
     min_length: int = 0
     urgent: UrgentStage | None = None
+    kinds: KindStage | None = None
     _scorer: LinearScorer = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -170,7 +215,11 @@ class ReportModel:
             return verdict  # never suppress an emergency the rules found
         revised = self._report_or_none(norm, verdict, scores, in_force)
         stage = self.urgent
-        if stage is None or revised.category is Category.NONE or not stage.pages(revised):
+        if stage is None:
+            return revised
+        if revised.category is Category.NONE:
+            return self._rescue(norm, revised, scores, stage)
+        if not stage.pages(revised):
             return revised
         p = stage.scorer.probability(norm)
         if p < stage.promote:
@@ -183,18 +232,53 @@ class ReportModel:
             (*revised.matched, f"model:urgent {p:.2f}"),
         )
 
+    def _rescue(
+        self, norm: str, verdict: Verdict, scores: Sequence[CategoryScore], stage: UrgentStage
+    ) -> Verdict:
+        """A ``none`` that reads as an emergency pages, as the rules' best target kind or the kind stage's."""
+        if stage.rescue > 1.0:
+            return verdict
+        p = stage.scorer.probability(norm)
+        if p < stage.rescue:
+            return verdict
+        for score in scores:
+            if score.score > 0 and kind_of(score.category, score.subtype) in stage.targets:
+                matched = (*score.matched, f"model:urgent {p:.2f}")
+                return Verdict(score.category, score.subtype, True, p, matched)
+        if self.kinds is None:
+            return verdict
+        category, subtype, q = self.kinds.best(norm, stage.targets)
+        kind = kind_of(category, subtype)
+        return Verdict(
+            category, subtype, True, p, (*verdict.matched, f"model:urgent {p:.2f}", f"model:{kind} {q:.2f}")
+        )
+
     def _report_or_none(
         self, norm: str, verdict: Verdict, scores: Sequence[CategoryScore], in_force: Sequence[Modifier]
     ) -> Verdict:
         """The rules' non-urgent verdict with its report/none decision possibly overturned."""
         if verdict.category is Category.NONE:
-            if not scores or scores[0].score <= 0:
+            placed = bool(scores) and scores[0].score > 0
+            if not placed and self.kinds is None:
                 return verdict  # no category to promote to: the model need not run
             p = self.probability(norm)
             if p < self.promote:
                 return verdict
-            best = scores[0]
-            return Verdict(best.category, best.subtype, False, p, (*best.matched, f"model:report {p:.2f}"))
+            if placed:
+                best = scores[0]
+                return Verdict(
+                    best.category, best.subtype, False, p, (*best.matched, f"model:report {p:.2f}")
+                )
+            assert self.kinds is not None
+            category, subtype, q = self.kinds.best(norm)
+            kind = kind_of(category, subtype)
+            return Verdict(
+                category,
+                subtype,
+                False,
+                p,
+                (*verdict.matched, f"model:report {p:.2f}", f"model:{kind} {q:.2f}"),
+            )
         if len(norm) < self.min_length or (self.keep and any(m.name in self.keep for m in in_force)):
             return verdict
         p = self.probability(norm)
@@ -215,76 +299,6 @@ class ReportModel:
         }
         if self.urgent is not None:
             data["urgent"] = self.urgent.to_dict()
+        if self.kinds is not None:
+            data["kinds"] = self.kinds.to_dict()
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
-
-
-def parse_model(text: str, source: str = "<memory>") -> ReportModel:
-    """Read a model file's text.
-
-    Raises:
-        ModelError: If it is not a model file of this format.
-    """
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ModelError(f"{source}: not valid JSON: {exc}") from exc
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ModelError(f"{source}: not a {FORMAT} file")
-    weights = data.get("weights")
-    numbers = [data.get("bias"), data.get("threshold"), data.get("promote")]
-    if not isinstance(weights, dict) or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-        for v in [*numbers, *weights.values()]
-    ):
-        raise ModelError(f"{source}: bias, threshold, promote and every weight must be finite numbers")
-    bias, threshold, promote = (float(v) for v in numbers if isinstance(v, int | float))
-    if not 0.0 < threshold < 1.0 or promote <= 0.0:
-        raise ModelError(f"{source}: threshold must be in (0, 1) and promote above 0")
-    keep = data.get("keep", [])
-    if not isinstance(keep, list) or not all(isinstance(name, str) for name in keep):
-        raise ModelError(f"{source}: keep must be a list of cue-group names")
-    min_length = data.get("min_length", 0)
-    if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 0:
-        raise ModelError(f"{source}: min_length must be a whole number of characters")
-    weights_ = {str(k): float(v) for k, v in weights.items()}
-    urgent = _parse_urgent(data["urgent"], source) if "urgent" in data else None
-    return ReportModel(weights_, bias, threshold, promote, source, frozenset(keep), min_length, urgent)
-
-
-URGENT_TARGETS = frozenset({"hazard", "security", *(f"service.{s.value}" for s in Subtype)})
-
-
-def _parse_urgent(raw: object, source: str) -> UrgentStage:
-    """The ``urgent`` section of a model file."""
-    if not isinstance(raw, dict):
-        raise ModelError(f"{source}: urgent must be a mapping with bias, promote, targets and weights")
-    weights, bias, promote, targets = (raw.get(k) for k in ("weights", "bias", "promote", "targets"))
-    if not isinstance(weights, dict) or not all(_finite(v) for v in [bias, promote, *weights.values()]):
-        raise ModelError(f"{source}: urgent: bias, promote and every weight must be finite numbers")
-    assert isinstance(bias, int | float) and isinstance(promote, int | float)
-    if promote <= 0.0:
-        raise ModelError(f"{source}: urgent: promote must be above 0 (above 1 never pages)")
-    if not isinstance(targets, list) or not targets or not set(targets) <= URGENT_TARGETS:
-        raise ModelError(
-            f"{source}: urgent: targets must be a non-empty list of {', '.join(sorted(URGENT_TARGETS))}"
-        )
-    scorer = LinearScorer({str(k): float(v) for k, v in weights.items()}, float(bias))
-    return UrgentStage(scorer, float(promote), frozenset(targets))
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def load_model(path: str | Path) -> ReportModel:
-    """Read a model file.
-
-    Raises:
-        ModelError: If the file cannot be read or is malformed.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ModelError(f"{path}: cannot read model file: {exc.strerror or exc}") from exc
-    return parse_model(text, str(path))

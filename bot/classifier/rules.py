@@ -12,7 +12,8 @@ from pathlib import Path
 import yaml
 
 from bot.classifier.gate import parse_service_gate
-from bot.classifier.model import ModelError, ReportModel, load_model
+from bot.classifier.model import ModelError, ReportModel
+from bot.classifier.model_file import load_model
 from bot.classifier.normalize import normalize
 from bot.classifier.ruleset import Combo, KeywordRule, Modifier, RulesError, RuleSet, check_patterns
 from bot.classifier.types import REPORT_CATEGORIES, Category, Subtype

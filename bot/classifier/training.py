@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bot.classifier.engine import Classifier
 from bot.classifier.evaluate import Example, load_examples
-from bot.classifier.model import LinearScorer, ReportModel, UrgentStage, grams
+from bot.classifier.model import KindStage, LinearScorer, ReportModel, UrgentStage, grams, kind_of
 from bot.classifier.types import Category
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,11 +36,16 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout6.jsonl",
     "tests/data/classify_holdout7.jsonl",
     "tests/data/classify_holdout8.jsonl",
+    "tests/data/classify_train_urgent.jsonl",
+    "tests/data/classify_train_negatives.jsonl",
 )
 # Labelled but never trained or tuned on: scored once before and once after a change
 # (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern
 # anchors) read them too; nothing learns from them.
-HELD_OUT_FILES: tuple[str, ...] = ("tests/data/classify_holdout9.jsonl",)
+HELD_OUT_FILES: tuple[str, ...] = (
+    "tests/data/classify_holdout9.jsonl",
+    "tests/data/classify_holdout10.jsonl",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,10 @@ class Settings:
     seed: int = 7
     # The urgent stage pages a report the rules did not at this probability; None trains none.
     urgent_promote: float | None = None
+    # ... and pages a message that is no report at all at this one (above 1: never).
+    urgent_rescue: float = 2.0
+    # Train the kind stage (what a report the rules could not place is).
+    kinds: bool = False
 
 
 def train(
@@ -85,7 +94,21 @@ def train(
         targets = frozenset(_kind(e) for e in examples if e.urgent and e.category is not Category.NONE)
         if targets:
             u_weights, u_bias = fit(features, [e.urgent for e in examples], settings)
-            urgent = UrgentStage(LinearScorer(u_weights, u_bias), settings.urgent_promote, targets)
+            scorer = LinearScorer(u_weights, u_bias)
+            urgent = UrgentStage(scorer, settings.urgent_promote, targets, settings.urgent_rescue)
+    kinds = None
+    if settings.kinds:
+        # Which kind a report is: each kind against the other reports (chit-chat is the report
+        # model's business).
+        reports = [
+            (f, _kind(e)) for f, e in zip(features, examples, strict=True) if e.category is not Category.NONE
+        ]
+        rows = [f for f, _ in reports]
+        scorers = {}
+        for kind in sorted({k for _, k in reports}):
+            k_weights, k_bias = fit(rows, [k == kind for _, k in reports], settings)
+            scorers[kind] = LinearScorer(k_weights, k_bias)
+        kinds = KindStage(scorers) if scorers else None
     return ReportModel(
         weights,
         bias,
@@ -95,13 +118,12 @@ def train(
         settings.keep,
         settings.min_length,
         urgent,
+        kinds,
     )
 
 
 def _kind(example: Example) -> str:
-    if example.category is Category.SERVICE and example.subtype is not None:
-        return f"service.{example.subtype.value}"
-    return example.category.value
+    return kind_of(example.category, example.subtype)
 
 
 def fit(

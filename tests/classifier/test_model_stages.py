@@ -1,15 +1,17 @@
-"""The report model's urgent stage: pages reports the rules did not, never un-pages one."""
+"""The report model's stages: urgent (pages what the rules did not, never un-pages) and kinds."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.classifier import Category, Classifier, parse_rules
 from bot.classifier.evaluate import Example
-from bot.classifier.model import LinearScorer, ModelError, ReportModel, UrgentStage, parse_model
+from bot.classifier.model import KindStage, LinearScorer, ModelError, ReportModel, UrgentStage
+from bot.classifier.model_file import parse_model
 from bot.classifier.training import Settings, train
 from bot.classifier.types import Subtype
 
@@ -20,7 +22,7 @@ modifiers:
   again: {factor: 1.2, terms: [又]}
 categories:
   dispute: {keywords: {吵架: 1.0}}
-  hazard: {keywords: {电线: 1.0}, urgent: {着火: 1.0}}
+  hazard: {keywords: {电线: 1.0, 插座: 0.5}, urgent: {着火: 1.0}}
   security: {keywords: {小偷: 1.0}}
   service: {subtypes: {health: {keywords: {不舒服: 1.0}}, repair: {keywords: {坏了: 1.0}}}}
 """
@@ -28,9 +30,11 @@ categories:
 SPARKS = {"火星": 6.0, "冒": 1.0}
 
 
-def _classifier(tmp_path: Path, stage: UrgentStage | None) -> Classifier:
-    # A report model that never vetoes or promotes (bias +10, promote above 1), plus the stage.
-    model = ReportModel({}, 10.0, 0.5, 2.0, urgent=stage)
+def _classifier(
+    tmp_path: Path, stage: UrgentStage | None, kinds: KindStage | None = None, promote: float = 2.0
+) -> Classifier:
+    # A report model that never vetoes (bias +10) and promotes only below 1, plus the stages.
+    model = ReportModel({}, 10.0, 0.5, promote, urgent=stage, kinds=kinds)
     (tmp_path / "m.json").write_text(model.to_json(), encoding="utf-8")
     (tmp_path / "rules.yaml").write_text(SMALL + "model: m.json\n", encoding="utf-8")
     return Classifier.from_path(tmp_path / "rules.yaml")
@@ -104,3 +108,69 @@ def test_training_learns_the_stage_and_its_targets_from_urgent_examples() -> Non
     assert model.urgent.targets == {"hazard", "service.health"}
     assert model.urgent.promote == 0.6
     assert model.urgent.scorer.weights["火星"] > 0 > model.urgent.scorer.weights["老化"]
+
+
+# The kind stage: "晕" reads as health, "火" as hazard.
+KINDS = KindStage(
+    {
+        "hazard": LinearScorer({"火": 4.0}, -2.0),
+        "security": LinearScorer({"偷": 4.0}, -2.0),
+        "service.health": LinearScorer({"晕": 4.0}, -2.0),
+    }
+)
+
+
+def test_a_none_the_rules_could_not_place_is_placed_by_the_kind_stage(tmp_path: Path) -> None:
+    # The report model says "report" (p ~ 1 >= promote 0.9) and the rules scored nothing.
+    classifier = _classifier(tmp_path, None, KINDS, promote=0.9)
+    verdict = classifier.classify("3栋 有人 晕 倒")
+    assert (verdict.category, verdict.subtype, verdict.urgent) == (Category.SERVICE, Subtype.HEALTH, False)
+    assert verdict.matched[-2:][0].startswith("model:report ") and verdict.matched[-1].startswith(
+        "model:service.health "
+    )
+    # Without the stage there is no category to promote to: the rules' none stands.
+    assert _classifier(tmp_path, None, None, promote=0.9).classify("3栋 有人 晕 倒").category is Category.NONE
+
+
+def test_rescue_pages_a_none_that_reads_as_an_emergency(tmp_path: Path) -> None:
+    rescue = UrgentStage(
+        LinearScorer({"火星": 6.0, "救": 6.0}, -3.0), 0.9, frozenset({"hazard", "service.health"}), 0.9
+    )
+    classifier = _classifier(tmp_path, rescue, KINDS)
+    # The rules scored hazard below the threshold (插座 0.5 < 1): the rescue takes their best target kind.
+    assert Classifier(parse_rules(SMALL)).classify("楼道那边插座 火星").category is Category.NONE
+    placed = classifier.classify("楼道那边插座 火星")
+    assert (placed.category, placed.urgent) == (Category.HAZARD, True)
+    assert placed.matched[-1].startswith("model:urgent ")
+    # Nothing scored: the kind stage chooses among the targets.
+    blank = classifier.classify("快来 救 他晕过去了")
+    assert (blank.category, blank.subtype, blank.urgent) == (Category.SERVICE, Subtype.HEALTH, True)
+    assert classifier.may_be_urgent("快来 救 他晕过去了")
+    # Below the rescue threshold, or with the rescue off, the none stands.
+    assert not classifier.classify("大家好 今天天气不错").urgent
+    off = _classifier(tmp_path, replace(rescue, rescue=2.0), KINDS)
+    assert off.classify("快来 救 他晕过去了").category is Category.NONE
+
+
+def test_a_bad_kinds_section_is_refused() -> None:
+    good = json.loads(ReportModel({"a": 1.0}, 0.0, 0.5, 0.9, kinds=KINDS).to_json())
+    assert parse_model(json.dumps(good)).kinds is not None
+    for bad in ({}, [], {"fire": {"bias": 0, "weights": {}}}, {"hazard": {"bias": "x", "weights": {}}}):
+        with pytest.raises(ModelError, match="kinds"):
+            parse_model(json.dumps({**good, "kinds": bad}))
+
+
+def test_training_learns_one_scorer_per_kind_of_report() -> None:
+    examples = [
+        Example("电线冒火星了", Category.HAZARD, None, True),
+        Example("楼道里着火了", Category.HAZARD, None, True),
+        Example("我爸晕倒了", Category.SERVICE, Subtype.HEALTH, True),
+        Example("奶奶头晕不舒服", Category.SERVICE, Subtype.HEALTH, False),
+        Example("车被偷了", Category.SECURITY, None, False),
+        Example("大家早上好", Category.NONE, None, False),
+    ]
+    rules_only = Classifier(parse_rules(SMALL))
+    model = train(rules_only, examples, Settings(min_df=1, prune=0.0, kinds=True))
+    assert model.kinds is not None
+    assert set(model.kinds.scorers) == {"hazard", "security", "service.health"}
+    assert model.kinds.best("他晕了")[:2] == (Category.SERVICE, Subtype.HEALTH)
