@@ -23,6 +23,16 @@ _EMOJI = re.compile(
     "\ufe0f\u200d\u20e3"  # variation selector, zero-width joiner, keycap
     "]+"
 )
+# Emoji that residents use as the whole report ("🔥 3-2-501", "🆘电梯 10栋", "🚑 河边") become
+# words before the rest are dropped: 🆘 and 🚑 as what they say, 🔥 and 🚒 as the marker "fire",
+# which only counts next to a place (a combo in the rules), since 🔥 also decorates adverts.
+_ALARM_EMOJI = {"🆘": " 救命 ", "🚑": " 救护车 ", "🔥": " fire ", "🚒": " fire "}
+_ALARM_EMOJI_RE = re.compile("|".join(_ALARM_EMOJI))
+# 3-2-501 is building 3, unit 2, room 501 (not a date: at most two digits before the room).
+_ADDRESS = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})-(\d{3,4})(?![\d-])")
+# Voice input and elderly typists space every character out: "我 孙 子 不 见 了". A run of three
+# or more single Chinese characters separated by spaces is one word run; pairs ("晕 倒") stay.
+_SPACED = re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff](?: [\u4e00-\u9fff]){2,}(?![\u4e00-\u9fff])")
 _REPEATED_PUNCT = re.compile(r"([!?.,~…。，！？、])\1+")
 _CN_DIGITS = "零一二三四五六七八九十"
 # 3号楼 / 3幢 / 3栋楼 / 三栋 → 3栋; digits or Chinese numerals, not a mix. The 楼 of 3栋楼道 (楼梯,
@@ -59,9 +69,11 @@ def _building(match: re.Match[str]) -> str:
 def normalize(text: str) -> str:
     """Normalise a message for keyword matching.
 
-    Steps: NFKC (full-width to half-width), drop WeChat emoji codes, @mentions and
-    Unicode emoji, lower-case Latin letters, unify Chinese punctuation, collapse repeated
-    punctuation and whitespace to one, and rewrite building numbers to ``N栋``.
+    Steps: NFKC (full-width to half-width), drop WeChat emoji codes and @mentions, turn alarm
+    emoji into words and drop the other Unicode emoji, lower-case Latin letters, unify Chinese
+    punctuation, collapse repeated punctuation and whitespace to one, join characters typed
+    one by one with spaces, and rewrite building numbers to ``N栋`` (``3-2-501`` to
+    ``3栋2单元501``).
 
     Args:
         text: The raw message text.
@@ -76,13 +88,24 @@ def normalize(text: str) -> str:
         text = _WECHAT_EMOJI.sub(" ", text)
     if "@" in text:
         text = _MENTION.sub(" ", text)
+    if _ALARM_EMOJI_RE.search(text) is not None:
+        text = _ALARM_EMOJI_RE.sub(lambda m: _ALARM_EMOJI[m.group()], text)
     text = _EMOJI.sub(" ", text).lower()
     for chinese, ascii_ in _PUNCT_PAIRS:
         if chinese in text:
             text = text.replace(chinese, ascii_)
     if any(pair in text for pair in _DOUBLED_PUNCT):
         text = _REPEATED_PUNCT.sub(r"\1", text)
+    # str.split() splits on exactly the characters `\s` matches (str.isspace), U+3000 and U+2005 too.
+    text = " ".join(text.split())
+    if " " in text:
+        text = _SPACED.sub(_joined, text)
+    if "-" in text:
+        text = _ADDRESS.sub(r"\1栋\2单元\3", text)
     if "栋" in text or "幢" in text or "号" in text:
         text = _BUILDING.sub(_building, text)
-    # str.split() splits on exactly the characters `\s` matches (str.isspace), U+3000 and U+2005 too.
-    return " ".join(text.split())
+    return text
+
+
+def _joined(match: re.Match[str]) -> str:
+    return match.group().replace(" ", "")

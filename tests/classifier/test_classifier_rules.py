@@ -43,6 +43,20 @@ def test_normalize_folds_width_mentions_emoji_and_buildings() -> None:
     assert normalize("   ") == ""
 
 
+def test_normalize_reads_spaced_out_voice_input_alarm_emoji_and_room_addresses() -> None:
+    # Three or more characters typed one by one are joined; a pair of words is left alone.
+    assert normalize("我 孙 子 不 见 了 在 广 场") == "我孙子不见了在广场"
+    assert normalize("三 栋 一 单 元 漏 水") == "3栋一单元漏水"
+    assert normalize("3栋 有人 晕 倒") == "3栋 有人 晕 倒"
+    # 🆘 and 🚑 say what they mean; 🔥 is a marker the rules count only next to a place.
+    assert normalize("🆘电梯 10栋") == "救命 电梯 10栋"
+    assert normalize("🚑 河边") == "救护车 河边"
+    assert normalize("🔥 3-2-501") == "fire 3栋2单元501"
+    assert normalize("火锅团购🔥🔥") == "火锅团购 fire fire"
+    # Dates, phone numbers and ranges are not addresses.
+    assert normalize("2024-11-28 开会 136-1234-5678 1-2天") == "2024-11-28 开会 136-1234-5678 1-2天"
+
+
 def test_longer_phrase_hides_the_keyword_inside_it() -> None:
     verdict = make().classify("燃气灶打不着火")
     assert (verdict.category, verdict.subtype, verdict.urgent) == (Category.SERVICE, Subtype.REPAIR, False)
