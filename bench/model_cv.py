@@ -34,6 +34,8 @@ DEFAULT_FOLDS = (
     "tests/data/classify_holdout8.jsonl",
     "tests/data/classify_train_urgent.jsonl",
     "tests/data/classify_train_negatives.jsonl",
+    "tests/data/classify_train_urgent2.jsonl",
+    "tests/data/classify_train_mixed.jsonl",
 )
 FIGURES = ("false tickets", "missed", "macro-F1", "urgent R", "urgent P")
 
@@ -65,6 +67,9 @@ def main() -> None:
     parser.add_argument(
         "--keep", nargs="*", default=None, help="cue groups that block a veto (default: Settings)"
     )
+    parser.add_argument(
+        "--hold", nargs="*", default=None, help="cue groups that block promotion (default: Settings)"
+    )
     parser.add_argument("--rules", type=Path, default=ROOT / "rules.yaml")
     args = parser.parse_args()
     bad = [f for f in args.folds if f not in TRAINING_FILES or f in HELD_OUT_FILES]
@@ -76,6 +81,8 @@ def main() -> None:
     settings = Settings(urgent_promote=2.0, kinds=not args.no_kinds)
     if args.keep is not None:
         settings = replace(settings, keep=frozenset(args.keep))
+    if args.hold is not None:
+        settings = replace(settings, hold=frozenset(args.hold))
     folds = []
     for fold in args.folds:
         model = train(plain, labelled_files(ROOT / n for n in TRAINING_FILES if n != fold), settings)

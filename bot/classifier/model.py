@@ -177,6 +177,9 @@ class ReportModel:
         min_length: A report shorter than this (normalised characters) is never turned into
             ``none``: the training data has almost no short reports ("电梯坏了"), so the
             model's opinion of them is an extrapolation from short chit-chat.
+        hold: Cue groups of the rules; a ``none`` with one of them in force is never promoted
+            (the rules damped it on purpose: a workplace, an advert, a reminder), so promotion
+            only places reports the rules missed for want of keywords.
         urgent: The optional urgent stage (pages reports the rules did not).
         kinds: The optional kind stage (places a report the rules scored no category for).
     """
@@ -190,6 +193,7 @@ class ReportModel:
     min_length: int = 0
     urgent: UrgentStage | None = None
     kinds: KindStage | None = None
+    hold: frozenset[str] = frozenset()
     _scorer: LinearScorer = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -261,6 +265,8 @@ class ReportModel:
             placed = bool(scores) and scores[0].score > 0
             if not placed and self.kinds is None:
                 return verdict  # no category to promote to: the model need not run
+            if self.hold and any(m.name in self.hold for m in in_force):
+                return verdict
             p = self.probability(norm)
             if p < self.promote:
                 return verdict
@@ -294,6 +300,7 @@ class ReportModel:
             "threshold": self.threshold,
             "promote": self.promote,
             "keep": sorted(self.keep),
+            "hold": sorted(self.hold),
             "min_length": self.min_length,
             "weights": {k: round(v, 4) for k, v in sorted(self.weights.items())},
         }

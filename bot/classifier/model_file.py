@@ -32,16 +32,25 @@ def parse_model(text: str, source: str = "<memory>") -> ReportModel:
     threshold, promote = (float(v) for v in numbers if isinstance(v, int | float))
     if not 0.0 < threshold < 1.0 or promote <= 0.0:
         raise ModelError(f"{source}: threshold must be in (0, 1) and promote above 0")
-    keep = data.get("keep", [])
-    if not isinstance(keep, list) or not all(isinstance(name, str) for name in keep):
-        raise ModelError(f"{source}: keep must be a list of cue-group names")
+    keep, hold = data.get("keep", []), data.get("hold", [])
+    if not all(isinstance(names, list) and all(isinstance(n, str) for n in names) for names in (keep, hold)):
+        raise ModelError(f"{source}: keep and hold must be lists of cue-group names")
     min_length = data.get("min_length", 0)
     if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 0:
         raise ModelError(f"{source}: min_length must be a whole number of characters")
     urgent = _urgent(data["urgent"], source) if "urgent" in data else None
     kinds = _kinds(data["kinds"], source) if "kinds" in data else None
     return ReportModel(
-        scorer.weights, scorer.bias, threshold, promote, source, frozenset(keep), min_length, urgent, kinds
+        scorer.weights,
+        scorer.bias,
+        threshold,
+        promote,
+        source,
+        frozenset(keep),
+        min_length,
+        urgent,
+        kinds,
+        frozenset(hold),
     )
 
 

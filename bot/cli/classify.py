@@ -119,9 +119,15 @@ def _model_summary(rules: RuleSet) -> str:
     model = rules.model
     if model is None:
         return ", no report model"
+    stages = ""
+    if model.urgent is not None:
+        rescue = f", rescue {model.urgent.rescue:g}" if model.urgent.rescue <= 1.0 else ""
+        stages += f"; urgent stage promote {model.urgent.promote:g}{rescue}"
+    if model.kinds is not None:
+        stages += f"; kind stage ({len(model.kinds.scorers)} kinds)"
     return (
         f", report model {model.source} ({len(model.weights)} weights, threshold {model.threshold:g}, "
-        f"promote {model.promote:g})"
+        f"promote {model.promote:g}{stages})"
     )
 
 

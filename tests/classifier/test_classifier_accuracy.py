@@ -43,24 +43,46 @@ def _report(*names: str) -> Report:
     return evaluate(Classifier.from_path(ROOT / "rules.yaml"), examples)
 
 
+def test_tenth_held_out() -> None:
+    """Held-out 10 (423 messages, committed e03b69b): never tuned on, never in the model's training files.
+
+    Scored once before rounds 9 and 10 (0.905 / 2.8% / 7.1% / 0.921 / 0.870 / 0.816: F1, false
+    tickets, missed, subtype, urgent R / P) and once after them (docs/classification.md, "Where the
+    targets stand"). Where a figure meets the issue target the floor IS the target; otherwise it is
+    the measured figure with a small margin. It stays a held-out: do not tune against it.
+    """
+    assert "tests/data/classify_holdout10.jsonl" in HELD_OUT_FILES
+    assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
+    report = _report("classify_holdout10.jsonl")
+    assert report.total == 423
+    assert report.false_ticket_rate <= 0.03  # issue target (measured 1.9%, 4 of 212)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.934)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.837)
+    # Targets NOT met on held-out 10; the floors are the measured figures with a margin.
+    assert report.macro_f1 >= 0.89  # measured 0.905 (target 0.92)
+    assert report.missed_report_rate <= 0.085  # measured 7.1%, 15 of 211 (target 5%)
+    assert report.urgent_recall >= 0.87  # measured 0.891, 41 of 46 (target 0.95)
+
+
 def test_ninth_held_out() -> None:
     """Held-out 9 (401 messages, committed 172fd60): never tuned on, never in the model's training files.
 
-    Scored once before round 8 and once after it (docs/classification.md, "Where the targets stand").
-    Where a figure meets the issue target the floor IS the target; otherwise it is the measured figure
-    with a small margin. It stays a held-out: do not tune against it, and keep it out of TRAINING_FILES.
+    Scored once before round 8, once after it, and once after rounds 9 and 10 (docs/classification.md,
+    "Where the targets stand"). Where a figure meets the issue target the floor IS the target;
+    otherwise it is the measured figure with a small margin. It stays a held-out: do not tune
+    against it, and keep it out of TRAINING_FILES.
     """
     assert "tests/data/classify_holdout9.jsonl" in HELD_OUT_FILES
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout9.jsonl")
     assert report.total == 401
+    assert report.macro_f1 >= 0.92  # issue target (measured 0.931; 0.919 after round 8)
+    assert report.missed_report_rate <= 0.05  # issue target (measured 4.5%, 9 of 200; 5.5% after round 8)
     assert report.subtype_accuracy >= 0.88  # issue target (measured 0.988)
-    assert report.urgent_precision >= 0.7  # issue target (measured 0.889)
-    # Targets NOT met on held-out 9; the floors are the measured figures with a margin.
-    assert report.macro_f1 >= 0.9  # measured 0.919 (target 0.92; rules alone 0.882)
-    assert report.false_ticket_rate <= 0.08  # measured 6.5%, 13 of 201 (target 3%; rules alone 10.0%)
-    assert report.missed_report_rate <= 0.07  # measured 5.5%, 11 of 200 (target 5%; rules alone 8.5%)
-    assert report.urgent_recall >= 0.88  # measured 0.909, 40 of 44 (target 0.95)
+    assert report.urgent_recall >= 0.95  # issue target (measured 0.977, 43 of 44; 0.909 after round 8)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.896)
+    # Target NOT met on held-out 9; the floor is the measured figure with a margin.
+    assert report.false_ticket_rate <= 0.065  # measured 5.0%, 10 of 201 (target 3%; 6.5% after round 8)
 
 
 def test_sixth_held_out_left_out_of_training() -> None:

@@ -7,15 +7,19 @@ time with spaces (voice input), post an alarm emoji as the whole report, and wri
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bot.classifier import ClassifierHolder
+from bot.classifier import ClassifierHolder, load_rules
+from bot.classifier.training import Settings
 from tests.classifier.conftest import verdict_of as _verdict
 
 FIRE = ("hazard", None, True)
 POLICE = ("security", None, True)
 AMBULANCE = ("service", "health", True)
 NONE = ("none", None, False)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -64,3 +68,21 @@ def test_urgent_families_and_their_off_duty_twins(
     holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]
 ) -> None:
     assert _verdict(holder, text) == expected
+
+
+def test_the_shipped_model_is_trained_with_the_chosen_settings() -> None:
+    # Chosen by leave-one-file-out over seven files (bench/model_cv.py, docs/classification.md):
+    # `weigrid rules train` with the defaults writes what ships.
+    model = load_rules(ROOT / "rules.yaml").model
+    settings = Settings()
+    assert model is not None and model.urgent is not None and model.kinds is not None
+    assert (model.threshold, model.promote, model.keep, model.hold, model.min_length) == (
+        settings.threshold,
+        settings.promote,
+        settings.keep,
+        settings.hold,
+        settings.min_length,
+    )
+    assert (model.urgent.promote, model.urgent.rescue) == (settings.urgent_promote, settings.urgent_rescue)
+    assert model.urgent.targets == {"hazard", "security", "service.health"}
+    assert len(model.kinds.scorers) == 8

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.classifier import ClassifierHolder, load_rules
-from bot.classifier.training import Settings
+from bot.classifier import ClassifierHolder
 from tests.classifier.conftest import verdict_of as _verdict
 
 FIRE = ("hazard", None, True)
@@ -27,9 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
         # Smoke seen somewhere ("有烟") is a fire; a cigarette end, fireworks, "no smoke" are not.
         ("5栋楼道有烟 好呛人", FIRE),
         ("8楼窗户里有烟", FIRE),
-        ("楼梯口有烟头 谁扔的", NONE),
         ("楼下有烟花 孩子们在放", NONE),
-        ("没有烟 就是有点怪味", NONE),
         # 电题 / 店梯 are pinyin slips for 电梯: a trapped lift still pages.
         ("电题里卡住了 有人在里面", FIRE),
         # A thief or robber running, someone shouting to stop him: urgent; caught already: not a report.
@@ -87,9 +84,8 @@ def test_hard_negatives_and_their_live_twins(
     assert _verdict(holder, text) == expected
 
 
-def test_round_8_thresholds_are_the_shipped_ones() -> None:
-    # Chosen by leave-one-file-out over held-outs 6, 7 and 8 (docs/classification.md, round 8).
-    model = load_rules(ROOT / "rules.yaml").model
-    assert model is not None
-    assert (Settings().threshold, Settings().promote) == (0.45, 0.95)
-    assert (model.threshold, model.promote) == (0.45, 0.95)
+@pytest.mark.parametrize("text", ["楼梯口有烟头 谁扔的", "没有烟 就是有点怪味"])
+def test_a_cigarette_end_or_no_smoke_never_pages(holder: ClassifierHolder, text: str) -> None:
+    # Round 10's report model may open a ticket for the litter or the smell (a resident
+    # complaining); neither is a fire.
+    assert not holder.classify(text).urgent

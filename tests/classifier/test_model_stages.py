@@ -20,6 +20,7 @@ threshold: 1.0
 negation: {window: 3, terms: [没有]}
 modifiers:
   again: {factor: 1.2, terms: [又]}
+  ad: {factor: 0.2, terms: [团购]}
 categories:
   dispute: {keywords: {吵架: 1.0}}
   hazard: {keywords: {电线: 1.0, 插座: 0.5}, urgent: {着火: 1.0}}
@@ -102,7 +103,7 @@ def test_training_learns_the_stage_and_its_targets_from_urgent_examples() -> Non
         Example("大家早上好", Category.NONE, None, False),
     ]
     rules_only = Classifier(parse_rules(SMALL))
-    assert train(rules_only, examples, Settings(min_df=1, prune=0.0)).urgent is None  # not asked for
+    assert train(rules_only, examples, Settings(min_df=1, prune=0.0, urgent_promote=None)).urgent is None
     model = train(rules_only, examples, Settings(min_df=1, prune=0.0, urgent_promote=0.6))
     assert model.urgent is not None
     assert model.urgent.targets == {"hazard", "service.health"}
@@ -174,3 +175,19 @@ def test_training_learns_one_scorer_per_kind_of_report() -> None:
     assert model.kinds is not None
     assert set(model.kinds.scorers) == {"hazard", "security", "service.health"}
     assert model.kinds.best("他晕了")[:2] == (Category.SERVICE, Subtype.HEALTH)
+
+
+def test_a_none_the_rules_damped_on_purpose_is_never_promoted(tmp_path: Path) -> None:
+    # The report model says "report" everywhere (bias +10, promote 0.5).
+    def promoting(hold: frozenset[str]) -> Classifier:
+        model = ReportModel({}, 10.0, 0.5, 0.5, hold=hold)
+        (tmp_path / "m.json").write_text(model.to_json(), encoding="utf-8")
+        (tmp_path / "rules.yaml").write_text(SMALL + "model: m.json\n", encoding="utf-8")
+        return Classifier.from_path(tmp_path / "rules.yaml")
+
+    # 插座 (0.5) is below the threshold: promotion places it as hazard ...
+    assert promoting(frozenset({"ad"})).classify("插座那边看一下").category is Category.HAZARD
+    # ... but not in an advert, which the rules damped on purpose.
+    assert promoting(frozenset({"ad"})).classify("插座团购 便宜").category is Category.NONE
+    assert promoting(frozenset()).classify("插座团购 便宜").category is Category.HAZARD
+    assert parse_model(ReportModel({}, 0.0, 0.5, 0.9, hold=frozenset({"ad"})).to_json()).hold == {"ad"}
