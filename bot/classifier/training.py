@@ -70,7 +70,10 @@ class Settings:
     promote: float = 0.75
     keep: frozenset[str] = frozenset({"again", "contrast"})
     hold: frozenset[str] = frozenset({"workplace", "elsewhere", "ad", "drill", "figurative", "notice"})
-    min_length: int = 12
+    # A report shorter than this is never vetoed. 14 (was 12) since round 10: the model's intercept
+    # is strongly negative (-2.9), so a 12-character request ("家里水管爆了需要师傅来修", P 0.05) had
+    # too few n-grams to outweigh it. Leave-one-file-out: false tickets +0.2 points, missed same.
+    min_length: int = 14
     seed: int = 7
     # The urgent stage pages a report the rules did not at this probability (None: no stage).
     # Round 10: 0.7 (urgent recall 0.918 -> 0.943, precision 0.890 -> 0.881 over the seven folds;

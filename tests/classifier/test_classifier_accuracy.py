@@ -76,13 +76,13 @@ def test_ninth_held_out() -> None:
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout9.jsonl")
     assert report.total == 401
-    assert report.macro_f1 >= 0.92  # issue target (measured 0.931; 0.919 after round 8)
+    assert report.macro_f1 >= 0.92  # issue target (measured 0.927; 0.919 after round 8)
     assert report.missed_report_rate <= 0.05  # issue target (measured 4.5%, 9 of 200; 5.5% after round 8)
     assert report.subtype_accuracy >= 0.88  # issue target (measured 0.988)
     assert report.urgent_recall >= 0.95  # issue target (measured 0.977, 43 of 44; 0.909 after round 8)
     assert report.urgent_precision >= 0.7  # issue target (measured 0.896)
     # Target NOT met on held-out 9; the floor is the measured figure with a margin.
-    assert report.false_ticket_rate <= 0.065  # measured 5.0%, 10 of 201 (target 3%; 6.5% after round 8)
+    assert report.false_ticket_rate <= 0.065  # measured 5.5%, 11 of 201 (target 3%; 6.5% after round 8)
 
 
 def test_sixth_held_out_left_out_of_training() -> None:
@@ -91,24 +91,26 @@ def test_sixth_held_out_left_out_of_training() -> None:
     model = train(Classifier(rules), labelled_files(ROOT / n for n in TRAINING_FILES if n != held_out))
     report = evaluate(Classifier(replace(rules, model=model)), load_examples(ROOT / held_out))
     assert report.total >= 316
-    # Measured after rounds 7 and 8 (the same figures; round 6's in brackets).
-    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.940 [0.920]; rules alone 0.957)
-    assert report.urgent_precision >= 0.7  # issue target (measured 0.867 [0.839]; model: no change)
-    assert report.missed_report_rate <= 0.05  # issue target (measured 1.3%, 2 of 155; rules 6.5%)
+    # Measured after rounds 9 and 10 (round 8's in brackets). Held-out 6 was never tuned on by the
+    # rules: with the model left out of it, this is an honest estimate of fresh text.
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.940 [0.940]; rules alone 0.957)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.875 [0.867])
+    assert report.missed_report_rate <= 0.05  # issue target (measured 0.6%, 1 of 155 [1.3%]; rules 6.5%)
     # Targets NOT met; the floors are the measured figures with a margin.
-    assert report.macro_f1 >= 0.9  # measured 0.906 [0.903] (rules alone 0.890; target 0.92)
-    assert report.false_ticket_rate <= 0.06  # measured 5.0%, 8 of 161 [5.6%] (rules 7.5%; target 3%)
-    assert report.urgent_recall >= 0.8  # measured 0.839, 26 of 31 (the rules' figure; target 0.95)
+    assert report.macro_f1 >= 0.9  # measured 0.916 [0.906] (rules alone 0.894; target 0.92)
+    assert report.false_ticket_rate <= 0.045  # measured 3.7%, 6 of 161 [5.0%] (rules 6.8%; target 3%)
+    assert report.urgent_recall >= 0.87  # measured 0.903, 28 of 31 [0.839] (the urgent stage; target 0.95)
 
 
 def test_sixth_held_out_as_training_data() -> None:
     report = _report("classify_holdout6.jsonl")  # the shipped model was trained on it: a fit, not a held-out
-    assert report.macro_f1 >= 0.9  # measured 0.911
-    assert report.false_ticket_rate <= 0.045  # measured 3.7%
-    assert report.missed_report_rate <= 0.02  # measured 0.6%
+    # Measured after round 10 (round 8's in brackets).
+    assert report.macro_f1 >= 0.9  # measured 0.924 [0.911]
+    assert report.false_ticket_rate <= 0.045  # measured 1.9% [3.7%]
+    assert report.missed_report_rate <= 0.02  # measured 0.0% [0.6%]
     assert report.subtype_accuracy >= 0.9  # measured 0.940 (0.920 before round 7)
-    assert report.urgent_recall >= 0.8  # measured 0.839 (target 0.95: not met)
-    assert report.urgent_precision >= 0.8  # measured 0.867 (0.839 before round 7)
+    assert report.urgent_recall >= 0.8  # measured 0.968 [0.839] (target 0.95)
+    assert report.urgent_precision >= 0.8  # measured 0.882 [0.867]
 
 
 # The earlier held-outs are tuning data now (held-outs 1-4 since round 5, held-out 5 since round 6).
