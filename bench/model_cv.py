@@ -55,10 +55,18 @@ def main() -> None:
     parser.add_argument("--threshold", nargs="+", type=float, default=[Settings().threshold])
     parser.add_argument("--promote", nargs="+", type=float, default=[Settings().promote])
     parser.add_argument(
-        "--urgent", nargs="+", type=float, default=[2.0], help="urgent stage promote (above 1: no stage)"
+        "--urgent",
+        nargs="+",
+        type=float,
+        default=[Settings().urgent_promote or 2.0],
+        help="urgent stage promote (above 1: no stage; default: Settings)",
     )
     parser.add_argument(
-        "--rescue", nargs="+", type=float, default=[2.0], help="urgent stage rescue (above 1: off)"
+        "--rescue",
+        nargs="+",
+        type=float,
+        default=[Settings().urgent_rescue],
+        help="urgent stage rescue (above 1: off; default: Settings)",
     )
     parser.add_argument("--no-kinds", action="store_true", help="train no kind stage")
     parser.add_argument(

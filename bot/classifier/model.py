@@ -3,19 +3,26 @@
 The rules fix one phrasing family at a time; on text they were not tuned on they open false
 tickets for chit-chat that shares a word with a report and miss reports worded without a cue.
 A logistic regression over the character 1-2-grams of the normalised text the rules see,
-trained on the labelled messages, reads the whole message. The rules keep the category,
-subtype and urgency; the model only decides whether the message is a report:
+trained on the labelled messages, reads the whole message. The rules decide the category,
+subtype and urgency wherever they found something; the model decides whether the message is a
+report, and its optional stages add what the rules could not say:
 
 - an urgent verdict of the rules is never suppressed (a gas leak must page);
 - a report of the rules whose probability of being a report is under ``threshold`` becomes
-  ``none`` (``matched`` shows ``model:none 0.23``);
-- a ``none`` of the rules whose probability is at least ``promote`` becomes a report of the
-  category the rules scored highest, if they scored any (``model:report 0.91``);
-- optionally (``urgent`` in the file), a second regression over the same n-grams reads whether
-  life or property is at risk now: a report the rules did not page, of a kind that can be an
-  emergency (hazard, security, health), whose urgent probability is at least its ``promote``
-  pages (``model:urgent 0.93``). It only ever adds a page, never removes one: the rules' cues for
-  "gas smell now" stay in force, and the model catches the emergencies worded without them.
+  ``none`` (``matched`` shows ``model:none 0.23``), unless a ``keep`` cue group is in force or the
+  text is shorter than ``min_length``;
+- a ``none`` of the rules whose probability is at least ``promote`` becomes a report
+  (``model:report 0.91``), unless a ``hold`` cue group is in force (the rules damped it on purpose):
+  of the category the rules scored highest, or, if they scored none, of the kind the optional
+  **kind stage** (``kinds`` in the file, one regression per kind of report) finds most probable,
+  for a text of at least ``min_length`` characters;
+- optionally (``urgent`` in the file), the **urgent stage**, a second regression over the same
+  n-grams, reads whether life or property is at risk now: a report the rules did not page, of a
+  kind that can be an emergency (hazard, security, health), whose urgent probability is at least
+  its ``promote`` pages (``model:urgent 0.93``); with ``rescue`` at most 1, a message that is still
+  no report pages at that probability too. It only ever adds a page, never removes one: the
+  rules' cues for "gas smell now" stay in force, and the model catches the emergencies worded
+  without them.
 
 The rules' own signals (their category, scores, cue groups) are not features: the rules were
 tuned on most of the labelled data, so a model trained on them learns to trust them far more
@@ -107,6 +114,11 @@ class UrgentStage:
     targets: frozenset[str]
     rescue: float = 2.0
 
+    @property
+    def floor(self) -> float:
+        """The lowest urgent probability at which this stage pages anything (promote or rescue)."""
+        return min(self.promote, self.rescue)
+
     def pages(self, verdict: Verdict) -> bool:
         """Whether this (non-urgent) report's kind can be an emergency at all."""
         return kind_of(verdict.category, verdict.subtype) in self.targets
@@ -131,15 +143,17 @@ class KindStage:
 
     scorers: dict[str, LinearScorer]
 
-    def best(self, norm: str, among: frozenset[str] | None = None) -> tuple[Category, Subtype | None, float]:
-        """The most probable kind of report (of ``among``, if given) and its probability."""
+    def best(
+        self, norm: str, among: frozenset[str] | None = None
+    ) -> tuple[Category, Subtype | None, float] | None:
+        """The most probable kind of report (of ``among``, if given) and its probability; None if none qualifies."""
         found = max(
             ((k, s.probability(norm)) for k, s in self.scorers.items() if among is None or k in among),
             key=_weight,
             default=None,
         )
         if found is None:
-            raise ValueError("no kind to choose from")
+            return None
         category, _, subtype = found[0].partition(".")
         return Category(category), Subtype(subtype) if subtype else None, found[1]
 
@@ -169,8 +183,9 @@ class ReportModel:
         weights: Character n-gram (of the normalised text) to weight; n-grams not listed weigh 0.
         bias: The intercept.
         threshold: A rules' report with a lower probability becomes ``none``.
-        promote: A rules' ``none`` with at least this probability becomes a report (when the
-            rules scored some category); above 1 disables promotion.
+        promote: A rules' ``none`` with at least this probability becomes a report (of the
+            rules' best category, or of the kind stage's when they scored none); above 1
+            disables promotion.
         source: Where the weights came from, for messages.
         keep: Cue groups of the rules; a report with one of them in force is never turned
             into ``none`` (structure a bag of n-grams cannot read: "修好了 没两天又漏了").
@@ -206,14 +221,15 @@ class ReportModel:
     def revise(
         self, norm: str, verdict: Verdict, scores: Sequence[CategoryScore], in_force: Sequence[Modifier] = ()
     ) -> Verdict:
-        """The final verdict: the rules' one, or its report/none decision overturned by the model.
+        """The final verdict: the rules' one, its report/none decision overturned by the model,
+        a report placed by the kind stage, or a page added by the urgent stage (never one removed).
 
         Args:
             norm: The text as the rules saw it.
             verdict: The rules' verdict.
             scores: The rules' category scores, highest ranked first.
             in_force: The rules' cue groups in force; a report with one named in ``keep`` is
-                never turned into ``none``.
+                never turned into ``none``, a ``none`` with one named in ``hold`` never promoted.
         """
         if verdict.urgent:
             return verdict  # never suppress an emergency the rules found
@@ -249,9 +265,10 @@ class ReportModel:
             if score.score > 0 and kind_of(score.category, score.subtype) in stage.targets:
                 matched = (*score.matched, f"model:urgent {p:.2f}")
                 return Verdict(score.category, score.subtype, True, p, matched)
-        if self.kinds is None:
+        best = self.kinds.best(norm, stage.targets) if self.kinds is not None else None
+        if best is None:
             return verdict
-        category, subtype, q = self.kinds.best(norm, stage.targets)
+        category, subtype, q = best
         kind = kind_of(category, subtype)
         return Verdict(
             category, subtype, True, p, (*verdict.matched, f"model:urgent {p:.2f}", f"model:{kind} {q:.2f}")
@@ -275,8 +292,12 @@ class ReportModel:
                 return Verdict(
                     best.category, best.subtype, False, p, (*best.matched, f"model:report {p:.2f}")
                 )
-            assert self.kinds is not None
-            category, subtype, q = self.kinds.best(norm)
+            best_kind = (
+                self.kinds.best(norm) if self.kinds is not None and len(norm) >= self.min_length else None
+            )
+            if best_kind is None:
+                return verdict  # too short to place on n-grams alone, or no kind stage
+            category, subtype, q = best_kind
             kind = kind_of(category, subtype)
             return Verdict(
                 category,

@@ -40,6 +40,8 @@ def parse_model(text: str, source: str = "<memory>") -> ReportModel:
         raise ModelError(f"{source}: min_length must be a whole number of characters")
     urgent = _urgent(data["urgent"], source) if "urgent" in data else None
     kinds = _kinds(data["kinds"], source) if "kinds" in data else None
+    if urgent is not None and kinds is not None and not urgent.targets <= set(kinds.scorers):
+        raise ModelError(f"{source}: urgent: every target must have a scorer under kinds")
     return ReportModel(
         scorer.weights,
         scorer.bias,
@@ -65,6 +67,8 @@ def load_model(path: str | Path) -> ReportModel:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ModelError(f"{path}: cannot read model file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{path}: not a UTF-8 text file: {exc}") from exc
     return parse_model(text, str(path))
 
 
@@ -89,7 +93,12 @@ def _urgent(raw: object, source: str) -> UrgentStage:
     assert isinstance(promote, int | float) and isinstance(rescue, int | float)
     if promote <= 0.0 or rescue <= 0.0:
         raise ModelError(f"{source}: urgent: promote and rescue must be above 0 (above 1 never pages)")
-    if not isinstance(targets, list) or not targets or not set(targets) <= KINDS - {"dispute"}:
+    if (
+        not isinstance(targets, list)
+        or not targets
+        or not all(isinstance(t, str) for t in targets)
+        or not set(targets) <= KINDS - {"dispute"}
+    ):
         allowed = ", ".join(sorted(KINDS - {"dispute"}))
         raise ModelError(f"{source}: urgent: targets must be a non-empty list of {allowed}")
     return UrgentStage(scorer, float(promote), frozenset(targets), float(rescue))
@@ -103,4 +112,9 @@ def _kinds(raw: object, source: str) -> KindStage:
 
 
 def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer literal too large for a float
+        return False

@@ -24,12 +24,15 @@ _EMOJI = re.compile(
     "]+"
 )
 # Emoji that residents use as the whole report ("🔥 3-2-501", "🆘电梯 10栋", "🚑 河边") become
-# words before the rest are dropped: 🆘 and 🚑 as what they say, 🔥 and 🚒 as the marker "fire",
-# which only counts next to a place (a combo in the rules), since 🔥 also decorates adverts.
-_ALARM_EMOJI = {"🆘": " 救命 ", "🚑": " 救护车 ", "🔥": " fire ", "🚒": " fire "}
-_ALARM_EMOJI_RE = re.compile("|".join(_ALARM_EMOJI))
-# 3-2-501 is building 3, unit 2, room 501 (not a date: at most two digits before the room).
-_ADDRESS = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})-(\d{3,4})(?![\d-])")
+# words before the rest are dropped: 🆘 and 🚑 as what they say, a run of 🔥 or 🚒 as one marker
+# FIRE, which only counts next to a place (a combo in the rules, written there as 🔥), since 🔥
+# also decorates adverts. The marker is upper case and the rest of the text is lower-cased
+# before it is inserted, so no typed word ("fire", "Firefox") can spell it.
+_ALARM_EMOJI = {"🆘": " 救命 ", "🚑": " 救护车 ", "🔥": " FIRE ", "🚒": " FIRE "}
+_ALARM_EMOJI_RE = re.compile("[🔥🚒]+|🆘|🚑")
+# 3-2-501 is building 3, unit 2, room 501 (not a date: at most two digits before the room, and
+# a room is not a year such as 2024 in 05-12-2024).
+_ADDRESS = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})-(?!(?:19|20)\d\d(?!\d))(\d{3,4})(?![\d-])")
 # Voice input and elderly typists space every character out: "我 孙 子 不 见 了". A run of three
 # or more single Chinese characters separated by spaces is one word run; pairs ("晕 倒") stay.
 _SPACED = re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff](?: [\u4e00-\u9fff]){2,}(?![\u4e00-\u9fff])")
@@ -88,9 +91,9 @@ def normalize(text: str) -> str:
         text = _WECHAT_EMOJI.sub(" ", text)
     if "@" in text:
         text = _MENTION.sub(" ", text)
-    if _ALARM_EMOJI_RE.search(text) is not None:
-        text = _ALARM_EMOJI_RE.sub(lambda m: _ALARM_EMOJI[m.group()], text)
-    text = _EMOJI.sub(" ", text).lower()
+    text = text.lower()  # before the emoji: the FIRE marker stays upper case
+    if _EMOJI.search(text) is not None:
+        text = _EMOJI.sub(_emoji_word, text)
     for chinese, ascii_ in _PUNCT_PAIRS:
         if chinese in text:
             text = text.replace(chinese, ascii_)
@@ -105,6 +108,12 @@ def normalize(text: str) -> str:
     if "栋" in text or "幢" in text or "号" in text:
         text = _BUILDING.sub(_building, text)
     return text
+
+
+def _emoji_word(match: re.Match[str]) -> str:
+    """A run of emoji: dropped, except alarm emoji, which become words (upper case: see above)."""
+    words = [_ALARM_EMOJI[m.group()[0]] for m in _ALARM_EMOJI_RE.finditer(match.group())]
+    return "".join(words) if words else " "
 
 
 def _joined(match: re.Match[str]) -> str:

@@ -182,7 +182,12 @@ def suggest_command(
 ) -> None:
     """Propose keywords per category from corrections, as YAML to review and paste."""
     err = Console(stderr=True, highlight=False)
-    corrections = read_jsonl(from_file) if from_file else asyncio.run(_corrections_from_db())
+    try:
+        corrections = read_jsonl(from_file) if from_file else asyncio.run(_corrections_from_db())
+        train = read_jsonl(corpus) if corpus.exists() else []
+    except (OSError, ValueError, KeyError) as exc:
+        err.print(f"[red]error[/red] cannot read the corrections or the corpus: {exc!r}")
+        raise typer.Exit(1) from exc
     if not corrections:
         err.print("no corrections yet: nothing to suggest")
         return
@@ -191,7 +196,6 @@ def suggest_command(
         ruleset = load_rules(rules or default_rules_path())
     except RulesError as exc:
         err.print(f"[yellow]warning[/yellow] rules not loaded, known terms not skipped: {exc.problems[0]}")
-    train = read_jsonl(corpus) if corpus.exists() else []
     found = suggest(corrections, train, ruleset, min_count=min_count, max_other=max_other)
     sys.stdout.write(to_yaml(found) or "# no term is frequent enough in corrections and rare elsewhere\n")
 

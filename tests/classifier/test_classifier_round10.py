@@ -34,6 +34,10 @@ ROOT = Path(__file__).resolve().parents[2]
         ("🚑🚑 东门", AMBULANCE),
         ("火锅店团购 九折 要的接龙🔥🔥🔥", NONE),
         ("烧烤店新菜品🔥 好吃", NONE),
+        # Emoji alone, however many, and the word "fire" typed in Latin letters are not a fire.
+        ("🔥🔥🔥🔥", NONE),
+        ("太棒了🔥🔥🔥🔥🔥🔥", NONE),
+        ("3栋 Firefox打不开了", NONE),
     ],
 )
 def test_hurried_typing_is_read(

@@ -51,10 +51,12 @@ def test_normalize_reads_spaced_out_voice_input_alarm_emoji_and_room_addresses()
     # 🆘 and 🚑 say what they mean; 🔥 is a marker the rules count only next to a place.
     assert normalize("🆘电梯 10栋") == "救命 电梯 10栋"
     assert normalize("🚑 河边") == "救护车 河边"
-    assert normalize("🔥 3-2-501") == "fire 3栋2单元501"
-    assert normalize("火锅团购🔥🔥") == "火锅团购 fire fire"
+    assert normalize("🔥 3-2-501") == "FIRE 3栋2单元501"
+    assert normalize("火锅团购🔥🔥") == "火锅团购 FIRE"  # a run of 🔥 is one marker
+    assert normalize("Fire 3栋 Firefox") == "fire 3栋 firefox"  # no typed word spells the marker
     # Dates, phone numbers and ranges are not addresses.
     assert normalize("2024-11-28 开会 136-1234-5678 1-2天") == "2024-11-28 开会 136-1234-5678 1-2天"
+    assert normalize("05-12-2024 12-31-2024") == "05-12-2024 12-31-2024"
 
 
 def test_longer_phrase_hides_the_keyword_inside_it() -> None:

@@ -11,7 +11,7 @@ import pytest
 from bot.classifier import Category, Classifier, parse_rules
 from bot.classifier.evaluate import Example
 from bot.classifier.model import KindStage, LinearScorer, ModelError, ReportModel, UrgentStage
-from bot.classifier.model_file import parse_model
+from bot.classifier.model_file import load_model, parse_model
 from bot.classifier.training import Settings, train
 from bot.classifier.types import Subtype
 
@@ -191,3 +191,54 @@ def test_a_none_the_rules_damped_on_purpose_is_never_promoted(tmp_path: Path) ->
     assert promoting(frozenset({"ad"})).classify("插座团购 便宜").category is Category.NONE
     assert promoting(frozenset()).classify("插座团购 便宜").category is Category.HAZARD
     assert parse_model(ReportModel({}, 0.0, 0.5, 0.9, hold=frozenset({"ad"})).to_json()).hold == {"ad"}
+
+
+def test_triage_admits_what_the_rescue_pages_below_the_promote_threshold(tmp_path: Path) -> None:
+    # Rescue (0.5) below promote (0.9): a none paged by the rescue must not be screened out at ingest.
+    rescue = UrgentStage(LinearScorer({"火星": 3.0}, -3.0), 0.9, frozenset({"hazard"}), 0.5)
+    classifier = _classifier(tmp_path, rescue, KINDS)
+    text = "楼道那边插座 火星"
+    assert classifier.classify(text).urgent
+    assert classifier.may_be_urgent(text)
+
+
+def test_a_rescue_with_no_kind_to_choose_keeps_the_none() -> None:
+    # In memory (a file like this is refused, below): no kind scorer for the only target.
+    kinds = KindStage({"hazard": LinearScorer({"火": 4.0}, -2.0)})
+    rescue = UrgentStage(LinearScorer({"救": 9.0}, -3.0), 0.9, frozenset({"service.health"}), 0.5)
+    model = ReportModel({}, 10.0, 0.5, 2.0, urgent=rescue, kinds=kinds)
+    classifier = Classifier(replace(parse_rules(SMALL), model=model))
+    assert classifier.classify("快来 救 他晕过去了").category is Category.NONE
+    with pytest.raises(ModelError, match="every target must have a scorer under kinds"):
+        parse_model(model.to_json())
+
+
+def test_a_short_text_the_rules_could_not_place_is_not_promoted(tmp_path: Path) -> None:
+    # 4 characters, under min_length 8: too little for the n-grams alone to open a ticket.
+    model = ReportModel({}, 10.0, 0.5, 0.9, min_length=8, kinds=KINDS)
+    (tmp_path / "m.json").write_text(model.to_json(), encoding="utf-8")
+    (tmp_path / "rules.yaml").write_text(SMALL + "model: m.json\n", encoding="utf-8")
+    classifier = Classifier.from_path(tmp_path / "rules.yaml")
+    assert classifier.classify("火火火火").category is Category.NONE
+    assert classifier.classify("楼下那边好大的火 快来").category is Category.HAZARD
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        {"targets": [["hazard"]]},
+        {"bias": 10**400},
+        {"promote": 10**400},
+    ],
+)
+def test_a_malformed_urgent_section_is_a_model_error(section: dict[str, object]) -> None:
+    good = json.loads(ReportModel({"a": 1.0}, 0.0, 0.5, 0.9, urgent=_stage()).to_json())
+    with pytest.raises(ModelError, match="urgent"):
+        parse_model(json.dumps({**good, "urgent": {**good["urgent"], **section}}))
+
+
+def test_a_model_file_that_is_not_utf8_is_a_model_error(tmp_path: Path) -> None:
+    bad = tmp_path / "m.json"
+    bad.write_bytes(b"\xff\xfe{")
+    with pytest.raises(ModelError, match="not a UTF-8 text file"):
+        load_model(bad)

@@ -64,3 +64,29 @@ def test_train_reads_corrections_from_the_database(cli_env: str, tmp_path: Path)
     assert (
         "鼠患" not in alone and weights.get("鼠患", 0) > 0
     )  # the corrections' bigram pulls towards a report
+
+
+def test_bad_corrections_files_are_refused_with_a_message(tmp_path: Path) -> None:
+    data = tmp_path / "tiny.jsonl"
+    data.write_text(
+        json.dumps({"text": "收到", "category": "none", "subtype": None, "urgent": False}) + "\n",
+        encoding="utf-8",
+    )
+    for bad in (
+        {"text": 123, "category": "none", "subtype": None},
+        {"text": "3栋着火了", "category": "hazard", "subtype": None, "urgent": "false"},
+        {"text": "楼上吵", "category": "quarrel", "subtype": None},
+    ):
+        corrections = tmp_path / "corrections.jsonl"
+        corrections.write_text(json.dumps(bad, ensure_ascii=False) + "\n", encoding="utf-8")
+        out = tmp_path / "model.json"
+        trained = runner.invoke(
+            app, ["rules", "train", "--out", str(out), "--data", str(data), "--from", str(corrections)]
+        )
+        assert trained.exit_code == 1, (bad, trained.output)
+        assert "cannot use the corrections" in trained.output
+        assert not out.exists()
+        suggested = runner.invoke(app, ["rules", "suggest", "--from", str(corrections)])
+        if bad["category"] != "quarrel":  # suggest reads labels as plain strings
+            assert suggested.exit_code == 1, (bad, suggested.output)
+            assert "cannot read the corrections" in suggested.output
