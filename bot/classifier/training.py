@@ -47,6 +47,7 @@ TRAINING_FILES: tuple[str, ...] = (
 HELD_OUT_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout9.jsonl",
     "tests/data/classify_holdout10.jsonl",
+    "tests/data/classify_holdout11.jsonl",
 )
 
 

@@ -43,6 +43,26 @@ def _report(*names: str) -> Report:
     return evaluate(Classifier.from_path(ROOT / "rules.yaml"), examples)
 
 
+def test_eleventh_held_out() -> None:
+    """Held-out 11 (431 messages, committed a641f2f): written after round 10 was finished, scored once.
+
+    The freshest measure of the shipped classifier, and the "before" of the next round: tune
+    nothing on it; a round scores it once more, after. Where a figure meets the issue target the
+    floor IS the target; otherwise it is the measured figure with a small margin.
+    """
+    assert "tests/data/classify_holdout11.jsonl" in HELD_OUT_FILES
+    assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
+    report = _report("classify_holdout11.jsonl")
+    assert report.total == 431
+    assert report.false_ticket_rate <= 0.03  # issue target (measured 2.8%, 6 of 216)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.942)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.840)
+    # Targets NOT met on held-out 11; the floors are the measured figures with a margin.
+    assert report.macro_f1 >= 0.89  # measured 0.906 (target 0.92; rules alone 0.893)
+    assert report.missed_report_rate <= 0.085  # measured 7.0%, 15 of 215 (target 5%; rules alone 8.4%)
+    assert report.urgent_recall >= 0.89  # measured 0.913, 42 of 46 (target 0.95; rules alone 0.891)
+
+
 def test_tenth_held_out() -> None:
     """Held-out 10 (423 messages, committed e03b69b): never tuned on, never in the model's training files.
 
