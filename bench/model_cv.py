@@ -61,13 +61,6 @@ def main() -> None:
         default=[Settings().urgent_promote or 2.0],
         help="urgent stage promote (above 1: no stage; default: Settings)",
     )
-    parser.add_argument(
-        "--rescue",
-        nargs="+",
-        type=float,
-        default=[Settings().urgent_rescue],
-        help="urgent stage rescue (above 1: off; default: Settings)",
-    )
     parser.add_argument("--no-kinds", action="store_true", help="train no kind stage")
     parser.add_argument(
         "--keep", nargs="*", default=None, help="cue groups that block a veto (default: Settings)"
@@ -93,27 +86,22 @@ def main() -> None:
         model = train(plain, labelled_files(ROOT / n for n in TRAINING_FILES if n != fold), settings)
         folds.append((fold, model, load_examples(ROOT / fold)))
     print(f"{len(folds)} folds: {', '.join(Path(f).stem for f, _, _ in folds)}")
-    print(
-        f"{'threshold':>9} {'promote':>7} {'urgent':>6} {'rescue':>6}  "
-        + "  ".join(f"{h:>13}" for h in FIGURES)
-    )
+    print(f"{'threshold':>9} {'promote':>7} {'urgent':>6}  " + "  ".join(f"{h:>13}" for h in FIGURES))
     best: tuple[float, tuple[float, ...], list[tuple[float, ...]]] | None = None
-    for threshold, promote, urgent, rescue in itertools.product(
-        args.threshold, args.promote, args.urgent, args.rescue
-    ):
+    for threshold, promote, urgent in itertools.product(args.threshold, args.promote, args.urgent):
         per_fold = []
         for _fold, model, examples in folds:
-            stage = model.urgent and replace(model.urgent, promote=urgent, rescue=rescue)
+            stage = model.urgent and replace(model.urgent, promote=urgent)
             tuned = replace(model, threshold=threshold, promote=promote, urgent=stage)
             per_fold.append(figures(evaluate(Classifier(replace(rules, model=tuned)), examples)))
         mean = [sum(f[i] for f in per_fold) / len(per_fold) for i in range(len(FIGURES))]
-        line = f"{threshold:>9.2f} {promote:>7.2f} {urgent:>6.2f} {rescue:>6.2f}  "
+        line = f"{threshold:>9.2f} {promote:>7.2f} {urgent:>6.2f}  "
         print(line + "  ".join(f"{v:>13.3f}" for v in mean), flush=True)
         cost = mean[0] + mean[1]
         if best is None or cost < best[0]:
-            best = (cost, (threshold, promote, urgent, rescue), per_fold)
+            best = (cost, (threshold, promote, urgent), per_fold)
     assert best is not None
-    print("per fold at threshold {:g}, promote {:g}, urgent {:g}, rescue {:g}:".format(*best[1]))
+    print("per fold at threshold {:g}, promote {:g}, urgent {:g}:".format(*best[1]))
     for (fold, _, _), row in zip(folds, best[2], strict=True):
         print(f"  {Path(fold).stem:<24}" + "  ".join(f"{v:>13.3f}" for v in row))
 

@@ -156,13 +156,13 @@ class Classifier:
         """False only when ``classify(text)`` cannot be urgent; a few µs (see bot/classifier/triage.py).
 
         The rules' urgent cues are screened; the model's urgent stage (if any) pages only at or above
-        its ``promote`` (a report) or ``rescue`` (a none) probability, one automaton pass more.
+        its ``promote`` probability, one automaton pass more.
         """
         norm = self._normalized(text)
         if self._urgent_screen.admits(norm):
             return True
         stage = self._model.urgent if self._model is not None else None
-        return stage is not None and stage.scorer.probability(norm) >= stage.floor
+        return stage is not None and stage.scorer.probability(norm) >= stage.promote
 
     @classmethod
     def from_path(cls, path: str | Path) -> Classifier:

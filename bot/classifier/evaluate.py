@@ -89,10 +89,11 @@ def load_examples(path: str | Path) -> list[Example]:
             continue
         try:
             row = json.loads(line)
+            text, urgent = row["text"], row.get("urgent", False)
+            if not isinstance(text, str) or not isinstance(urgent, bool):
+                raise ValueError("text must be a string and urgent true or false")
             subtype = Subtype(row["subtype"]) if row.get("subtype") else None
-            examples.append(
-                Example(str(row["text"]), Category(row["category"]), subtype, bool(row["urgent"]))
-            )
+            examples.append(Example(text, Category(row["category"]), subtype, urgent))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: bad example: {exc}") from exc
     return examples

@@ -19,10 +19,10 @@ report, and its optional stages add what the rules could not say:
 - optionally (``urgent`` in the file), the **urgent stage**, a second regression over the same
   n-grams, reads whether life or property is at risk now: a report the rules did not page, of a
   kind that can be an emergency (hazard, security, health), whose urgent probability is at least
-  its ``promote`` pages (``model:urgent 0.93``); with ``rescue`` at most 1, a message that is still
-  no report pages at that probability too. It only ever adds a page, never removes one: the
+  its ``promote`` pages (``model:urgent 0.93``). It only ever adds a page, never removes one: the
   rules' cues for "gas smell now" stay in force, and the model catches the emergencies worded
-  without them.
+  without them. (Paging a message that is no report at all, a "rescue", was measured in round 10:
+  no recall gained, precision lost; docs/classification.md.)
 
 The rules' own signals (their category, scores, cue groups) are not features: the rules were
 tuned on most of the labelled data, so a model trained on them learns to trust them far more
@@ -104,20 +104,11 @@ class UrgentStage:
         promote: A report the rules did not page, with at least this urgent probability, pages.
         targets: The kinds of report that can be emergencies (``hazard``, ``security``,
             ``service.health``): those with urgent examples in the training data.
-        rescue: A message that is no report after the rules and the report model, with at least
-            this urgent probability, pages as a report of the rules' best target kind, or of the
-            kind stage's (above 1: never). A missed emergency costs more than a false page.
     """
 
     scorer: LinearScorer
     promote: float
     targets: frozenset[str]
-    rescue: float = 2.0
-
-    @property
-    def floor(self) -> float:
-        """The lowest urgent probability at which this stage pages anything (promote or rescue)."""
-        return min(self.promote, self.rescue)
 
     def pages(self, verdict: Verdict) -> bool:
         """Whether this (non-urgent) report's kind can be an emergency at all."""
@@ -127,7 +118,6 @@ class UrgentStage:
         return {
             "bias": round(self.scorer.bias, 4),
             "promote": self.promote,
-            "rescue": self.rescue,
             "targets": sorted(self.targets),
             "weights": _rounded(self.scorer.weights),
         }
@@ -138,24 +128,16 @@ class KindStage:
     """One regression per kind of report (``hazard``, ``service.repair`` ...): what a report is.
 
     Used only for a message the rules could not place at all (no category scored) that the
-    report model or the urgent stage says is a report: "3栋 有人 晕 倒", "🔥🔥🔥2单元！！".
+    report model promotes, if it is at least ``min_length`` characters long.
     """
 
     scorers: dict[str, LinearScorer]
 
-    def best(
-        self, norm: str, among: frozenset[str] | None = None
-    ) -> tuple[Category, Subtype | None, float] | None:
-        """The most probable kind of report (of ``among``, if given) and its probability; None if none qualifies."""
-        found = max(
-            ((k, s.probability(norm)) for k, s in self.scorers.items() if among is None or k in among),
-            key=_weight,
-            default=None,
-        )
-        if found is None:
-            return None
-        category, _, subtype = found[0].partition(".")
-        return Category(category), Subtype(subtype) if subtype else None, found[1]
+    def best(self, norm: str) -> tuple[Category, Subtype | None, float]:
+        """The most probable kind of report and its probability."""
+        kind, p = max(((k, s.probability(norm)) for k, s in self.scorers.items()), key=_weight)
+        category, _, subtype = kind.partition(".")
+        return Category(category), Subtype(subtype) if subtype else None, p
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -190,8 +172,9 @@ class ReportModel:
         keep: Cue groups of the rules; a report with one of them in force is never turned
             into ``none`` (structure a bag of n-grams cannot read: "修好了 没两天又漏了").
         min_length: A report shorter than this (normalised characters) is never turned into
-            ``none``: the training data has almost no short reports ("电梯坏了"), so the
-            model's opinion of them is an extrapolation from short chit-chat.
+            ``none``, and a ``none`` the rules scored nothing for is never placed by the kind
+            stage: on a short text the n-grams alone say too little (a 12-character request
+            was vetoed at P 0.05; a row of 🔥 was placed and paged).
         hold: Cue groups of the rules; a ``none`` with one of them in force is never promoted
             (the rules damped it on purpose: a workplace, an advert, a reminder), so promotion
             only places reports the rules missed for want of keywords.
@@ -235,11 +218,7 @@ class ReportModel:
             return verdict  # never suppress an emergency the rules found
         revised = self._report_or_none(norm, verdict, scores, in_force)
         stage = self.urgent
-        if stage is None:
-            return revised
-        if revised.category is Category.NONE:
-            return self._rescue(norm, revised, scores, stage)
-        if not stage.pages(revised):
+        if stage is None or revised.category is Category.NONE or not stage.pages(revised):
             return revised
         p = stage.scorer.probability(norm)
         if p < stage.promote:
@@ -252,36 +231,14 @@ class ReportModel:
             (*revised.matched, f"model:urgent {p:.2f}"),
         )
 
-    def _rescue(
-        self, norm: str, verdict: Verdict, scores: Sequence[CategoryScore], stage: UrgentStage
-    ) -> Verdict:
-        """A ``none`` that reads as an emergency pages, as the rules' best target kind or the kind stage's."""
-        if stage.rescue > 1.0:
-            return verdict
-        p = stage.scorer.probability(norm)
-        if p < stage.rescue:
-            return verdict
-        for score in scores:
-            if score.score > 0 and kind_of(score.category, score.subtype) in stage.targets:
-                matched = (*score.matched, f"model:urgent {p:.2f}")
-                return Verdict(score.category, score.subtype, True, p, matched)
-        best = self.kinds.best(norm, stage.targets) if self.kinds is not None else None
-        if best is None:
-            return verdict
-        category, subtype, q = best
-        kind = kind_of(category, subtype)
-        return Verdict(
-            category, subtype, True, p, (*verdict.matched, f"model:urgent {p:.2f}", f"model:{kind} {q:.2f}")
-        )
-
     def _report_or_none(
         self, norm: str, verdict: Verdict, scores: Sequence[CategoryScore], in_force: Sequence[Modifier]
     ) -> Verdict:
         """The rules' non-urgent verdict with its report/none decision possibly overturned."""
         if verdict.category is Category.NONE:
             placed = bool(scores) and scores[0].score > 0
-            if not placed and self.kinds is None:
-                return verdict  # no category to promote to: the model need not run
+            if not placed and (self.kinds is None or len(norm) < self.min_length):
+                return verdict  # nothing to place it as, or too short to place on n-grams alone
             if self.hold and any(m.name in self.hold for m in in_force):
                 return verdict
             p = self.probability(norm)
@@ -292,12 +249,8 @@ class ReportModel:
                 return Verdict(
                     best.category, best.subtype, False, p, (*best.matched, f"model:report {p:.2f}")
                 )
-            best_kind = (
-                self.kinds.best(norm) if self.kinds is not None and len(norm) >= self.min_length else None
-            )
-            if best_kind is None:
-                return verdict  # too short to place on n-grams alone, or no kind stage
-            category, subtype, q = best_kind
+            assert self.kinds is not None
+            category, subtype, q = self.kinds.best(norm)
             kind = kind_of(category, subtype)
             return Verdict(
                 category,
@@ -323,7 +276,7 @@ class ReportModel:
             "keep": sorted(self.keep),
             "hold": sorted(self.hold),
             "min_length": self.min_length,
-            "weights": {k: round(v, 4) for k, v in sorted(self.weights.items())},
+            "weights": _rounded(self.weights),
         }
         if self.urgent is not None:
             data["urgent"] = self.urgent.to_dict()

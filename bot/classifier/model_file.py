@@ -40,8 +40,6 @@ def parse_model(text: str, source: str = "<memory>") -> ReportModel:
         raise ModelError(f"{source}: min_length must be a whole number of characters")
     urgent = _urgent(data["urgent"], source) if "urgent" in data else None
     kinds = _kinds(data["kinds"], source) if "kinds" in data else None
-    if urgent is not None and kinds is not None and not urgent.targets <= set(kinds.scorers):
-        raise ModelError(f"{source}: urgent: every target must have a scorer under kinds")
     return ReportModel(
         scorer.weights,
         scorer.bias,
@@ -87,12 +85,12 @@ def _urgent(raw: object, source: str) -> UrgentStage:
     if not isinstance(raw, dict):
         raise ModelError(f"{source}: urgent must be a mapping with bias, promote, targets and weights")
     scorer = _scorer(raw, source, "urgent: ")
-    promote, rescue, targets = raw.get("promote"), raw.get("rescue", 2.0), raw.get("targets")
-    if not _finite(promote) or not _finite(rescue):
-        raise ModelError(f"{source}: urgent: promote and rescue must be finite numbers")
-    assert isinstance(promote, int | float) and isinstance(rescue, int | float)
-    if promote <= 0.0 or rescue <= 0.0:
-        raise ModelError(f"{source}: urgent: promote and rescue must be above 0 (above 1 never pages)")
+    promote, targets = raw.get("promote"), raw.get("targets")
+    if not _finite(promote):
+        raise ModelError(f"{source}: urgent: promote must be a finite number")
+    assert isinstance(promote, int | float)
+    if promote <= 0.0:
+        raise ModelError(f"{source}: urgent: promote must be above 0 (above 1 never pages)")
     if (
         not isinstance(targets, list)
         or not targets
@@ -101,7 +99,7 @@ def _urgent(raw: object, source: str) -> UrgentStage:
     ):
         allowed = ", ".join(sorted(KINDS - {"dispute"}))
         raise ModelError(f"{source}: urgent: targets must be a non-empty list of {allowed}")
-    return UrgentStage(scorer, float(promote), frozenset(targets), float(rescue))
+    return UrgentStage(scorer, float(promote), frozenset(targets))
 
 
 def _kinds(raw: object, source: str) -> KindStage:

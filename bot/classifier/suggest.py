@@ -39,7 +39,6 @@ class Labelled:
     text: str
     category: str
     subtype: str | None
-    urgent: bool = False
 
     @property
     def target(self) -> str:
@@ -104,20 +103,19 @@ class Cohesion:
 
 
 def read_jsonl(path: str | Path) -> list[Labelled]:
-    """Read ``{"text","category","subtype"[,"urgent"]}`` lines (a corrections export or a corpus).
+    """Read ``{"text","category","subtype"}`` lines (a corrections export or a corpus).
 
     Raises:
-        ValueError: A line that is not JSON, or whose text is not a string or urgent not a boolean.
+        ValueError: A line that is not JSON, or whose text is not a string.
         KeyError: A line without text or category.
     """
     rows = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)
-            urgent = row.get("urgent", False)
-            if not isinstance(row["text"], str) or not isinstance(urgent, bool):
-                raise ValueError(f"{path}: text must be a string and urgent true or false: {line[:80]}")
-            rows.append(Labelled(row["text"], row["category"], row.get("subtype"), urgent))
+            if not isinstance(row["text"], str):
+                raise ValueError(f"{path}: text must be a string: {line[:80]}")
+            rows.append(Labelled(row["text"], row["category"], row.get("subtype")))
     return rows
 
 

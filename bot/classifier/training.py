@@ -80,9 +80,6 @@ class Settings:
     # Round 10: 0.7 (urgent recall 0.918 -> 0.942, precision 0.890 -> 0.881 over the seven folds;
     # 0.6 pages a welfare check and a smoke alarm that the labels call non-urgent).
     urgent_promote: float | None = 0.7
-    # ... and pages a message that is no report at all at this one (above 1: never). Round 10
-    # measured no gain in urgent recall and a loss of precision: off.
-    urgent_rescue: float = 2.0
     # Train the kind stage (what a report the rules scored no category for is). Round 10: missed
     # reports 6.8% -> 5.7% for false tickets 2.9% -> 3.4% over the seven folds.
     kinds: bool = True
@@ -111,7 +108,7 @@ def train(
         if targets:
             u_weights, u_bias = fit(features, [e.urgent for e in examples], settings)
             scorer = LinearScorer(u_weights, u_bias)
-            urgent = UrgentStage(scorer, settings.urgent_promote, targets, settings.urgent_rescue)
+            urgent = UrgentStage(scorer, settings.urgent_promote, targets)
     kinds = None
     if settings.kinds:
         # Which kind a report is: each kind against the other reports (chit-chat is the report

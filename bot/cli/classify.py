@@ -18,8 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.classifier import Classifier, RulesError, RuleSet, load_rules
-from bot.classifier.evaluate import CATEGORIES, Report, evaluate, load_examples
+from bot.classifier.evaluate import CATEGORIES, Example, Report, evaluate, load_examples
 from bot.classifier.suggest import Labelled, read_jsonl, suggest, to_yaml
+from bot.classifier.types import Category, Subtype
 
 rules_app = typer.Typer(
     help="Classifier rules (rules.yaml): validate, propose keywords, train the report model.",
@@ -121,8 +122,7 @@ def _model_summary(rules: RuleSet) -> str:
         return ", no report model"
     stages = ""
     if model.urgent is not None:
-        rescue = f", rescue {model.urgent.rescue:g}" if model.urgent.rescue <= 1.0 else ""
-        stages += f"; urgent stage promote {model.urgent.promote:g}{rescue}"
+        stages += f"; urgent stage promote {model.urgent.promote:g}"
     if model.kinds is not None:
         stages += f"; kind stage ({len(model.kinds.scorers)} kinds)"
     return (
@@ -154,7 +154,7 @@ def check_command(
     )
 
 
-async def _corrections_from_db() -> list[Labelled]:
+async def _corrections_from_db() -> list[Example]:
     from sqlalchemy import select
 
     from bot.db import Database
@@ -165,7 +165,10 @@ async def _corrections_from_db() -> list[Labelled]:
     try:
         async with db.session() as session:
             rows = (await session.execute(select(ClassifierCorrection))).scalars().all()
-            return [Labelled(r.text, r.category, r.subtype, r.urgent) for r in rows]
+            return [
+                Example(r.text, Category(r.category), Subtype(r.subtype) if r.subtype else None, r.urgent)
+                for r in rows
+            ]
     finally:
         await db.dispose()
 
@@ -183,7 +186,13 @@ def suggest_command(
     """Propose keywords per category from corrections, as YAML to review and paste."""
     err = Console(stderr=True, highlight=False)
     try:
-        corrections = read_jsonl(from_file) if from_file else asyncio.run(_corrections_from_db())
+        if from_file:
+            corrections = read_jsonl(from_file)
+        else:
+            corrections = [
+                Labelled(e.text, e.category.value, e.subtype.value if e.subtype else None)
+                for e in asyncio.run(_corrections_from_db())
+            ]
         train = read_jsonl(corpus) if corpus.exists() else []
     except (OSError, ValueError, KeyError) as exc:
         err.print(f"[red]error[/red] cannot read the corrections or the corpus: {exc!r}")
@@ -213,9 +222,7 @@ def train_command(
     rules: Path | None = typer.Option(None, "--rules", help="Rules file (default: classifier.rules_path)."),
 ) -> None:
     """Train the report model (report vs none, and urgent) from labelled corpora and ticket corrections."""
-    from bot.classifier.evaluate import Example
     from bot.classifier.training import ROOT, TRAINING_FILES, labelled_files, train
-    from bot.classifier.types import Category, Subtype
 
     err = Console(stderr=True, highlight=False)
     rules_path = rules or default_rules_path()
@@ -235,23 +242,17 @@ def train_command(
     except (OSError, ValueError) as exc:
         err.print(f"[red]error[/red] {exc}")
         raise typer.Exit(1) from exc
-    corrections: list[Labelled] = []
+    corrections: list[Example] = []
     try:
         if not no_corrections:
-            corrections = read_jsonl(from_file) if from_file else asyncio.run(_corrections_from_db())
-        labelled += [
-            Example(
-                row.text, Category(row.category), Subtype(row.subtype) if row.subtype else None, row.urgent
-            )
-            for row in corrections
-        ]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+            corrections = load_examples(from_file) if from_file else asyncio.run(_corrections_from_db())
+    except (OSError, ValueError) as exc:
         err.print(f"[red]error[/red] cannot use the corrections: {exc!r}")
         raise typer.Exit(1) from exc
-    model = train(classifier, labelled)
+    model = train(classifier, labelled + corrections)
     target.write_text(model.to_json(), encoding="utf-8")
     Console(highlight=False).print(
-        f"{target}: {len(model.weights)} weights from {len(labelled)} messages "
+        f"{target}: {len(model.weights)} weights from {len(labelled) + len(corrections)} messages "
         f"({len(corrections)} corrections, {len(files)} files)",
         soft_wrap=True,
     )

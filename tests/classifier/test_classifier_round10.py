@@ -87,6 +87,6 @@ def test_the_shipped_model_is_trained_with_the_chosen_settings() -> None:
         settings.hold,
         settings.min_length,
     )
-    assert (model.urgent.promote, model.urgent.rescue) == (settings.urgent_promote, settings.urgent_rescue)
+    assert model.urgent.promote == settings.urgent_promote
     assert model.urgent.targets == {"hazard", "security", "service.health"}
     assert len(model.kinds.scorers) == 8

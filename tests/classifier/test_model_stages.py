@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -133,26 +132,6 @@ def test_a_none_the_rules_could_not_place_is_placed_by_the_kind_stage(tmp_path: 
     assert _classifier(tmp_path, None, None, promote=0.9).classify("3栋 有人 晕 倒").category is Category.NONE
 
 
-def test_rescue_pages_a_none_that_reads_as_an_emergency(tmp_path: Path) -> None:
-    rescue = UrgentStage(
-        LinearScorer({"火星": 6.0, "救": 6.0}, -3.0), 0.9, frozenset({"hazard", "service.health"}), 0.9
-    )
-    classifier = _classifier(tmp_path, rescue, KINDS)
-    # The rules scored hazard below the threshold (插座 0.5 < 1): the rescue takes their best target kind.
-    assert Classifier(parse_rules(SMALL)).classify("楼道那边插座 火星").category is Category.NONE
-    placed = classifier.classify("楼道那边插座 火星")
-    assert (placed.category, placed.urgent) == (Category.HAZARD, True)
-    assert placed.matched[-1].startswith("model:urgent ")
-    # Nothing scored: the kind stage chooses among the targets.
-    blank = classifier.classify("快来 救 他晕过去了")
-    assert (blank.category, blank.subtype, blank.urgent) == (Category.SERVICE, Subtype.HEALTH, True)
-    assert classifier.may_be_urgent("快来 救 他晕过去了")
-    # Below the rescue threshold, or with the rescue off, the none stands.
-    assert not classifier.classify("大家好 今天天气不错").urgent
-    off = _classifier(tmp_path, replace(rescue, rescue=2.0), KINDS)
-    assert off.classify("快来 救 他晕过去了").category is Category.NONE
-
-
 def test_a_bad_kinds_section_is_refused() -> None:
     good = json.loads(ReportModel({"a": 1.0}, 0.0, 0.5, 0.9, kinds=KINDS).to_json())
     assert parse_model(json.dumps(good)).kinds is not None
@@ -191,26 +170,6 @@ def test_a_none_the_rules_damped_on_purpose_is_never_promoted(tmp_path: Path) ->
     assert promoting(frozenset({"ad"})).classify("插座团购 便宜").category is Category.NONE
     assert promoting(frozenset()).classify("插座团购 便宜").category is Category.HAZARD
     assert parse_model(ReportModel({}, 0.0, 0.5, 0.9, hold=frozenset({"ad"})).to_json()).hold == {"ad"}
-
-
-def test_triage_admits_what_the_rescue_pages_below_the_promote_threshold(tmp_path: Path) -> None:
-    # Rescue (0.5) below promote (0.9): a none paged by the rescue must not be screened out at ingest.
-    rescue = UrgentStage(LinearScorer({"火星": 3.0}, -3.0), 0.9, frozenset({"hazard"}), 0.5)
-    classifier = _classifier(tmp_path, rescue, KINDS)
-    text = "楼道那边插座 火星"
-    assert classifier.classify(text).urgent
-    assert classifier.may_be_urgent(text)
-
-
-def test_a_rescue_with_no_kind_to_choose_keeps_the_none() -> None:
-    # In memory (a file like this is refused, below): no kind scorer for the only target.
-    kinds = KindStage({"hazard": LinearScorer({"火": 4.0}, -2.0)})
-    rescue = UrgentStage(LinearScorer({"救": 9.0}, -3.0), 0.9, frozenset({"service.health"}), 0.5)
-    model = ReportModel({}, 10.0, 0.5, 2.0, urgent=rescue, kinds=kinds)
-    classifier = Classifier(replace(parse_rules(SMALL), model=model))
-    assert classifier.classify("快来 救 他晕过去了").category is Category.NONE
-    with pytest.raises(ModelError, match="every target must have a scorer under kinds"):
-        parse_model(model.to_json())
 
 
 def test_a_short_text_the_rules_could_not_place_is_not_promoted(tmp_path: Path) -> None:
