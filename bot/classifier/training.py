@@ -40,6 +40,9 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_train_negatives.jsonl",
     "tests/data/classify_train_urgent2.jsonl",
     "tests/data/classify_train_mixed.jsonl",
+    "tests/data/classify_train_service.jsonl",
+    "tests/data/classify_train_urgent3.jsonl",
+    "tests/data/classify_train_mixed2.jsonl",
 )
 # Labelled but never trained or tuned on: scored once before and once after a change
 # (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern
@@ -48,6 +51,7 @@ HELD_OUT_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout9.jsonl",
     "tests/data/classify_holdout10.jsonl",
     "tests/data/classify_holdout11.jsonl",
+    "tests/data/classify_holdout12.jsonl",
 )
 
 
