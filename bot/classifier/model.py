@@ -21,8 +21,11 @@ report, and its optional stages add what the rules could not say:
   kind that can be an emergency (hazard, security, health), whose urgent probability is at least
   its ``promote`` pages (``model:urgent 0.93``). It only ever adds a page, never removes one: the
   rules' cues for "gas smell now" stay in force, and the model catches the emergencies worded
-  without them. (Paging a message that is no report at all, a "rescue", was measured in round 10:
-  no recall gained, precision lost; docs/classification.md.)
+  without them. A report of a kind that cannot be an emergency (a quarrel, a repair) whose urgent
+  probability is at least the stage's ``retarget`` is an emergency the rules placed wrong ("隔壁吵得
+  很凶 … 女的在喊救命" read as a quarrel): the kind stage re-places it among the kinds that can be
+  emergencies, and it pages. (Paging a message that is no report at all, a "rescue", was measured
+  in round 10: no recall gained, precision lost; docs/classification.md.)
 
 The rules' own signals (their category, scores, cue groups) are not features: the rules were
 tuned on most of the labelled data, so a model trained on them learns to trust them far more
@@ -104,23 +107,29 @@ class UrgentStage:
         promote: A report the rules did not page, with at least this urgent probability, pages.
         targets: The kinds of report that can be emergencies (``hazard``, ``security``,
             ``service.health``): those with urgent examples in the training data.
+        retarget: A report of another kind with at least this urgent probability is re-placed
+            among ``targets`` by the kind stage and pages (None: never); never below ``promote``.
     """
 
     scorer: LinearScorer
     promote: float
     targets: frozenset[str]
+    retarget: float | None = None
 
     def pages(self, verdict: Verdict) -> bool:
         """Whether this (non-urgent) report's kind can be an emergency at all."""
         return kind_of(verdict.category, verdict.subtype) in self.targets
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "bias": round(self.scorer.bias, 4),
             "promote": self.promote,
             "targets": sorted(self.targets),
             "weights": _rounded(self.scorer.weights),
         }
+        if self.retarget is not None:
+            data["retarget"] = self.retarget
+        return data
 
 
 @dataclass(frozen=True)
@@ -133,9 +142,12 @@ class KindStage:
 
     scorers: dict[str, LinearScorer]
 
-    def best(self, norm: str) -> tuple[Category, Subtype | None, float]:
-        """The most probable kind of report and its probability."""
-        kind, p = max(((k, s.probability(norm)) for k, s in self.scorers.items()), key=_weight)
+    def best(self, norm: str, among: frozenset[str] | None = None) -> tuple[Category, Subtype | None, float]:
+        """The most probable kind of report (of ``among``, if given) and its probability."""
+        scorers = (
+            self.scorers.items() if among is None else [(k, s) for k, s in self.scorers.items() if k in among]
+        )
+        kind, p = max(((k, s.probability(norm)) for k, s in scorers), key=_weight)
         category, _, subtype = kind.partition(".")
         return Category(category), Subtype(subtype) if subtype else None, p
 
@@ -218,17 +230,32 @@ class ReportModel:
             return verdict  # never suppress an emergency the rules found
         revised = self._report_or_none(norm, verdict, scores, in_force)
         stage = self.urgent
-        if stage is None or revised.category is Category.NONE or not stage.pages(revised):
+        if stage is None or revised.category is Category.NONE:
+            return revised
+        if stage.pages(revised):
+            p = stage.scorer.probability(norm)
+            if p < stage.promote:
+                return revised
+            return Verdict(
+                revised.category,
+                revised.subtype,
+                True,
+                revised.confidence,
+                (*revised.matched, f"model:urgent {p:.2f}"),
+            )
+        if stage.retarget is None or self.kinds is None:
             return revised
         p = stage.scorer.probability(norm)
-        if p < stage.promote:
+        if p < stage.retarget:
             return revised
+        # An emergency placed as a kind that cannot be one: re-placed among those that can.
+        category, subtype, q = self.kinds.best(norm, among=stage.targets)
         return Verdict(
-            revised.category,
-            revised.subtype,
+            category,
+            subtype,
             True,
             revised.confidence,
-            (*revised.matched, f"model:urgent {p:.2f}"),
+            (*revised.matched, f"model:urgent {p:.2f}", f"model:{kind_of(category, subtype)} {q:.2f}"),
         )
 
     def _report_or_none(

@@ -40,6 +40,14 @@ def parse_model(text: str, source: str = "<memory>") -> ReportModel:
         raise ModelError(f"{source}: min_length must be a whole number of characters")
     urgent = _urgent(data["urgent"], source) if "urgent" in data else None
     kinds = _kinds(data["kinds"], source) if "kinds" in data else None
+    if (
+        urgent is not None
+        and urgent.retarget is not None
+        and (kinds is None or not urgent.targets & set(kinds.scorers))
+    ):
+        raise ModelError(
+            f"{source}: urgent: retarget needs a kind stage with a scorer for one of its targets"
+        )
     return ReportModel(
         scorer.weights,
         scorer.bias,
@@ -99,7 +107,17 @@ def _urgent(raw: object, source: str) -> UrgentStage:
     ):
         allowed = ", ".join(sorted(KINDS - {"dispute"}))
         raise ModelError(f"{source}: urgent: targets must be a non-empty list of {allowed}")
-    return UrgentStage(scorer, float(promote), frozenset(targets))
+    retarget = raw.get("retarget")
+    if retarget is not None:
+        if not _finite(retarget):
+            raise ModelError(f"{source}: urgent: retarget must be a finite number")
+        assert isinstance(retarget, int | float)
+        if retarget < promote:
+            raise ModelError(
+                f"{source}: urgent: retarget must not be below promote (triage screens at promote)"
+            )
+        retarget = float(retarget)
+    return UrgentStage(scorer, float(promote), frozenset(targets), retarget)
 
 
 def _kinds(raw: object, source: str) -> KindStage:

@@ -43,52 +43,74 @@ def _report(*names: str) -> Report:
     return evaluate(Classifier.from_path(ROOT / "rules.yaml"), examples)
 
 
-def test_eleventh_held_out() -> None:
-    """Held-out 11 (431 messages, committed a641f2f): written after round 10 was finished, scored once.
+def test_twelfth_held_out() -> None:
+    """Held-out 12 (428 messages, committed 561c865): written before round 11's rule changes, scored once after.
 
-    The freshest measure of the shipped classifier, and the "before" of the next round: tune
-    nothing on it; a round scores it once more, after. Where a figure meets the issue target the
-    floor IS the target; otherwise it is the measured figure with a small margin.
+    Written blind (its writer saw only the last five commit headlines), never tuned on, never
+    trained on. The freshest measure of the shipped classifier, and the "before" of the next
+    round. Where a figure meets the issue target the floor IS the target; otherwise it is the
+    measured figure with a small margin.
+    """
+    assert "tests/data/classify_holdout12.jsonl" in HELD_OUT_FILES
+    assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
+    report = _report("classify_holdout12.jsonl")
+    assert report.total == 428
+    assert report.missed_report_rate <= 0.05  # issue target (measured 2.8%, 6 of 216)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.957)
+    assert report.urgent_recall >= 0.95  # issue target (measured 1.000, 45 of 45)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.763)
+    # Targets NOT met on held-out 12; the floors are the measured figures with a margin.
+    assert report.macro_f1 >= 0.88  # measured 0.890 (target 0.92)
+    assert report.false_ticket_rate <= 0.065  # measured 5.7%, 12 of 212 (target 3%)
+
+
+def test_eleventh_held_out() -> None:
+    """Held-out 11 (431 messages, committed a641f2f): written after round 10, scored once before and once after round 11.
+
+    Before round 11: 0.906 / 2.8% / 7.0% / 0.942 / 0.913 / 0.840 (F1, false tickets, missed,
+    subtype, urgent R / P). Never tuned on, never trained on. Where a figure meets the issue
+    target the floor IS the target; otherwise it is the measured figure with a small margin.
     """
     assert "tests/data/classify_holdout11.jsonl" in HELD_OUT_FILES
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout11.jsonl")
     assert report.total == 431
-    assert report.false_ticket_rate <= 0.03  # issue target (measured 2.8%, 6 of 216)
-    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.942)
-    assert report.urgent_precision >= 0.7  # issue target (measured 0.840)
+    assert report.missed_report_rate <= 0.05  # issue target (measured 4.2%, 9 of 215; 7.0% before)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.956)
+    assert report.urgent_recall >= 0.95  # issue target (measured 0.957, 44 of 46; 0.913 before)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.830)
     # Targets NOT met on held-out 11; the floors are the measured figures with a margin.
-    assert report.macro_f1 >= 0.89  # measured 0.906 (target 0.92; rules alone 0.893)
-    assert report.missed_report_rate <= 0.085  # measured 7.0%, 15 of 215 (target 5%; rules alone 8.4%)
-    assert report.urgent_recall >= 0.89  # measured 0.913, 42 of 46 (target 0.95; rules alone 0.891)
+    assert report.macro_f1 >= 0.91  # measured 0.9197 (target 0.92; 0.906 before)
+    assert report.false_ticket_rate <= 0.04  # measured 3.2%, 7 of 216 (target 3%; 2.8% before)
 
 
 def test_tenth_held_out() -> None:
     """Held-out 10 (423 messages, committed e03b69b): never tuned on, never in the model's training files.
 
     Scored once before rounds 9 and 10 (0.905 / 2.8% / 7.1% / 0.921 / 0.870 / 0.816: F1, false
-    tickets, missed, subtype, urgent R / P) and once after them (docs/classification.md, "Where the
-    targets stand"). Where a figure meets the issue target the floor IS the target; otherwise it is
-    the measured figure with a small margin. It stays a held-out: do not tune against it.
+    tickets, missed, subtype, urgent R / P), once after them (0.905 / 1.9% / 7.1% / 0.934 / 0.891 /
+    0.837) and once after round 11 (docs/classification.md, "Where the targets stand"). Where a
+    figure meets the issue target the floor IS the target; otherwise it is the measured figure with
+    a small margin. It stays a held-out: do not tune against it.
     """
     assert "tests/data/classify_holdout10.jsonl" in HELD_OUT_FILES
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout10.jsonl")
     assert report.total == 423
-    assert report.false_ticket_rate <= 0.03  # issue target (measured 1.9%, 4 of 212)
-    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.934)
-    assert report.urgent_precision >= 0.7  # issue target (measured 0.837)
-    # Targets NOT met on held-out 10; the floors are the measured figures with a margin.
-    assert report.macro_f1 >= 0.89  # measured 0.905 (target 0.92)
-    assert report.missed_report_rate <= 0.085  # measured 7.1%, 15 of 211 (target 5%)
-    assert report.urgent_recall >= 0.87  # measured 0.891, 41 of 46 (target 0.95)
+    assert report.false_ticket_rate <= 0.03  # issue target (measured 2.4%, 5 of 212)
+    assert report.missed_report_rate <= 0.05  # issue target (measured 4.7%, 10 of 211; 7.1% after round 10)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.937)
+    assert report.urgent_recall >= 0.95  # issue target (measured 0.957, 44 of 46; 0.891 after round 10)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.846)
+    # Target NOT met on held-out 10; the floor is the measured figure with a margin.
+    assert report.macro_f1 >= 0.905  # measured 0.916 (target 0.92; 0.905 after round 10)
 
 
 def test_ninth_held_out() -> None:
     """Held-out 9 (401 messages, committed 172fd60): never tuned on, never in the model's training files.
 
-    Scored once before round 8, once after it, and once after rounds 9 and 10 (docs/classification.md,
-    "Where the targets stand"). Where a figure meets the issue target the floor IS the target;
+    Scored once before round 8, once after it, once after rounds 9 and 10 and once after round 11
+    (docs/classification.md, "Where the targets stand"). Where a figure meets the issue target the floor IS the target;
     otherwise it is the measured figure with a small margin. It stays a held-out: do not tune
     against it, and keep it out of TRAINING_FILES.
     """
@@ -96,13 +118,13 @@ def test_ninth_held_out() -> None:
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout9.jsonl")
     assert report.total == 401
-    assert report.macro_f1 >= 0.92  # issue target (measured 0.927; 0.919 after round 8)
-    assert report.missed_report_rate <= 0.05  # issue target (measured 4.5%, 9 of 200; 5.5% after round 8)
+    assert report.macro_f1 >= 0.92  # issue target (measured 0.936; 0.927 after round 10)
+    assert report.missed_report_rate <= 0.05  # issue target (measured 2.5%, 5 of 200; 4.5% after round 10)
     assert report.subtype_accuracy >= 0.88  # issue target (measured 0.988)
     assert report.urgent_recall >= 0.95  # issue target (measured 0.977, 43 of 44; 0.909 after round 8)
-    assert report.urgent_precision >= 0.7  # issue target (measured 0.896)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.878)
     # Target NOT met on held-out 9; the floor is the measured figure with a margin.
-    assert report.false_ticket_rate <= 0.065  # measured 5.5%, 11 of 201 (target 3%; 6.5% after round 8)
+    assert report.false_ticket_rate <= 0.065  # measured 5.5%, 11 of 201 (target 3%; the same after round 10)
 
 
 def test_sixth_held_out_left_out_of_training() -> None:

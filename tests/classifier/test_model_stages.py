@@ -201,3 +201,59 @@ def test_a_model_file_that_is_not_utf8_is_a_model_error(tmp_path: Path) -> None:
     bad.write_bytes(b"\xff\xfe{")
     with pytest.raises(ModelError, match="not a UTF-8 text file"):
         load_model(bad)
+
+
+def test_an_emergency_placed_as_a_kind_that_cannot_be_one_is_re_placed_and_pages(tmp_path: Path) -> None:
+    # The rules read "吵架" (a quarrel) and the stage reads sparks: at or above retarget the kind
+    # stage re-places it among the targets (hazard, by "火") and it pages.
+    stage = UrgentStage(
+        LinearScorer(SPARKS, -3.0), 0.9, frozenset({"hazard", "service.health"}), retarget=0.99
+    )
+    classifier = _classifier(tmp_path, stage, KINDS)
+    verdict = classifier.classify("楼上吵架 吵得冒火星了 火星子")
+    assert (verdict.category, verdict.subtype, verdict.urgent) == (Category.HAZARD, None, True)
+    assert verdict.matched[-2].startswith("model:urgent ") and verdict.matched[-1].startswith("model:hazard ")
+    assert classifier.may_be_urgent("楼上吵架 吵得冒火星了 火星子")  # retarget >= promote: triage admits it
+    # Below retarget the quarrel stays a quarrel; without retarget it always does.
+    calm = classifier.classify("楼上吵架 吵得冒火星了")  # p = 0.98: above promote, below retarget
+    assert (calm.category, calm.urgent) == (Category.DISPUTE, False)
+    plain = _classifier(tmp_path, _stage(), KINDS).classify("楼上吵架 吵得冒火星了 火星子")
+    assert (plain.category, plain.urgent) == (Category.DISPUTE, False)
+    # A non-report is never paged by it.
+    assert classifier.classify("烟花冒火星真好看 火星子").category is Category.NONE
+
+
+def test_retarget_round_trips_and_is_checked() -> None:
+    stage = UrgentStage(LinearScorer(SPARKS, -3.0), 0.9, frozenset({"hazard"}), retarget=0.95)
+    model = ReportModel({"a": 1.0}, 0.0, 0.5, 0.9, urgent=stage, kinds=KINDS)
+    back = parse_model(model.to_json())
+    assert back.urgent is not None and back.urgent.retarget == 0.95
+    assert back.to_json() == model.to_json()
+    good = json.loads(model.to_json())
+    for bad in ("x", float("nan"), 0.5):  # not a number, not finite, below promote
+        with pytest.raises(ModelError, match="retarget"):
+            parse_model(json.dumps({**good, "urgent": {**good["urgent"], "retarget": bad}}))
+    # Re-placing needs a kind stage that can place among the targets.
+    with pytest.raises(ModelError, match="retarget"):
+        parse_model(json.dumps({k: v for k, v in good.items() if k != "kinds"}))
+    security_only = {"security": good["kinds"]["security"]}
+    with pytest.raises(ModelError, match="retarget"):
+        parse_model(json.dumps({**good, "kinds": security_only}))
+
+
+def test_training_sets_retarget_only_with_a_kind_stage() -> None:
+    examples = [
+        Example("电线冒火星了 快来人", Category.HAZARD, None, True),
+        Example("电线有点旧 哪天换一下", Category.HAZARD, None, False),
+        Example("我爸突然倒地不舒服 快来", Category.SERVICE, Subtype.HEALTH, True),
+        Example("大家早上好", Category.NONE, None, False),
+    ]
+    rules_only = Classifier(parse_rules(SMALL))
+    with_kinds = train(
+        rules_only, examples, Settings(min_df=1, prune=0.0, urgent_promote=0.6, urgent_retarget=0.8)
+    )
+    assert with_kinds.urgent is not None and with_kinds.urgent.retarget == 0.8
+    low = train(rules_only, examples, Settings(min_df=1, prune=0.0, urgent_promote=0.6, urgent_retarget=0.5))
+    assert low.urgent is not None and low.urgent.retarget == 0.6  # never below promote
+    no_kinds = train(rules_only, examples, Settings(min_df=1, prune=0.0, kinds=False))
+    assert no_kinds.urgent is not None and no_kinds.urgent.retarget is None
