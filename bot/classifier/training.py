@@ -44,6 +44,7 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_train_urgent3.jsonl",
     "tests/data/classify_train_mixed2.jsonl",
     "tests/data/classify_train_negatives2.jsonl",
+    "tests/data/classify_train_mixed3.jsonl",
 )
 # Labelled but never trained or tuned on: scored once before and once after a change
 # (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern
@@ -53,6 +54,7 @@ HELD_OUT_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout10.jsonl",
     "tests/data/classify_holdout11.jsonl",
     "tests/data/classify_holdout12.jsonl",
+    "tests/data/classify_holdout13.jsonl",
 )
 
 
