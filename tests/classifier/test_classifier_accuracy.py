@@ -43,45 +43,62 @@ def _report(*names: str) -> Report:
     return evaluate(Classifier.from_path(ROOT / "rules.yaml"), examples)
 
 
-def test_twelfth_held_out() -> None:
-    """Held-out 12 (428 messages, committed 561c865): written before round 11's rule changes, scored once after.
+def test_thirteenth_held_out() -> None:
+    """Held-out 13 (429 messages, committed d4ac115): written blind during round 12, scored once after it.
 
-    Written blind (its writer saw only the last five commit headlines), never tuned on, never
-    trained on. The freshest measure of the shipped classifier, and the "before" of the next
-    round. Where a figure meets the issue target the floor IS the target; otherwise it is the
-    measured figure with a small margin.
+    Never tuned on, never trained on: the freshest measure of the shipped classifier, and the
+    "before" of the next round. Every issue target is met on it, so every floor IS the target.
+    """
+    assert "tests/data/classify_holdout13.jsonl" in HELD_OUT_FILES
+    assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
+    report = _report("classify_holdout13.jsonl")
+    assert report.total == 429
+    assert report.macro_f1 >= 0.92  # issue target (measured 0.932)
+    assert report.false_ticket_rate <= 0.03  # issue target (measured 2.4%, 5 of 209)
+    assert report.missed_report_rate <= 0.05  # issue target (measured 4.1%, 9 of 220)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.947)
+    assert report.urgent_recall >= 0.95  # issue target (measured 1.000, 45 of 45)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.833)
+
+
+def test_twelfth_held_out() -> None:
+    """Held-out 12 (428 messages, committed 561c865): written before round 11's rule changes.
+
+    Scored once after round 11 (0.890 / 5.7% / 2.8% / 0.957 / 1.000 / 0.763: F1, false tickets,
+    missed, subtype, urgent R / P) and once after round 12. Written blind (its writer saw only the
+    last five commit headlines), never tuned on, never trained on. Where a figure meets the issue
+    target the floor IS the target; otherwise it is the measured figure with a small margin.
     """
     assert "tests/data/classify_holdout12.jsonl" in HELD_OUT_FILES
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout12.jsonl")
     assert report.total == 428
-    assert report.missed_report_rate <= 0.05  # issue target (measured 2.8%, 6 of 216)
+    assert report.false_ticket_rate <= 0.03  # issue target (measured 2.8%, 6 of 212; 5.7% after round 11)
+    assert report.missed_report_rate <= 0.05  # issue target (measured 2.3%, 5 of 216)
     assert report.subtype_accuracy >= 0.88  # issue target (measured 0.957)
     assert report.urgent_recall >= 0.95  # issue target (measured 1.000, 45 of 45)
     assert report.urgent_precision >= 0.7  # issue target (measured 0.763)
-    # Targets NOT met on held-out 12; the floors are the measured figures with a margin.
-    assert report.macro_f1 >= 0.88  # measured 0.890 (target 0.92)
-    assert report.false_ticket_rate <= 0.065  # measured 5.7%, 12 of 212 (target 3%)
+    # Target NOT met on held-out 12; the floor is the measured figure with a margin.
+    assert report.macro_f1 >= 0.89  # measured 0.903 (target 0.92; 0.890 after round 11)
 
 
 def test_eleventh_held_out() -> None:
-    """Held-out 11 (431 messages, committed a641f2f): written after round 10, scored once before and once after round 11.
+    """Held-out 11 (431 messages, committed a641f2f): written after round 10, scored before and after rounds 11 and 12.
 
     Before round 11: 0.906 / 2.8% / 7.0% / 0.942 / 0.913 / 0.840 (F1, false tickets, missed,
-    subtype, urgent R / P). Never tuned on, never trained on. Where a figure meets the issue
-    target the floor IS the target; otherwise it is the measured figure with a small margin.
+    subtype, urgent R / P); after it 0.920 / 3.2% / 4.2% / 0.956 / 0.957 / 0.830. Never tuned on,
+    never trained on. Every issue target is met after round 12, so every floor IS the target.
     """
     assert "tests/data/classify_holdout11.jsonl" in HELD_OUT_FILES
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout11.jsonl")
     assert report.total == 431
-    assert report.missed_report_rate <= 0.05  # issue target (measured 4.2%, 9 of 215; 7.0% before)
-    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.956)
-    assert report.urgent_recall >= 0.95  # issue target (measured 0.957, 44 of 46; 0.913 before)
+    assert report.macro_f1 >= 0.92  # issue target (measured 0.924)
+    assert report.false_ticket_rate <= 0.03  # issue target (measured 1.9%, 4 of 216)
+    assert report.missed_report_rate <= 0.05  # issue target (measured 4.2%, 9 of 215)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.955)
+    assert report.urgent_recall >= 0.95  # issue target (measured 0.957, 44 of 46)
     assert report.urgent_precision >= 0.7  # issue target (measured 0.830)
-    # Targets NOT met on held-out 11; the floors are the measured figures with a margin.
-    assert report.macro_f1 >= 0.91  # measured 0.9197 (target 0.92; 0.906 before)
-    assert report.false_ticket_rate <= 0.04  # measured 3.2%, 7 of 216 (target 3%; 2.8% before)
 
 
 def test_tenth_held_out() -> None:
@@ -89,7 +106,8 @@ def test_tenth_held_out() -> None:
 
     Scored once before rounds 9 and 10 (0.905 / 2.8% / 7.1% / 0.921 / 0.870 / 0.816: F1, false
     tickets, missed, subtype, urgent R / P), once after them (0.905 / 1.9% / 7.1% / 0.934 / 0.891 /
-    0.837) and once after round 11 (docs/classification.md, "Where the targets stand"). Where a
+    0.837), once after round 11 and once after round 12 (docs/classification.md, "Where the targets
+    stand"). Where a
     figure meets the issue target the floor IS the target; otherwise it is the measured figure with
     a small margin. It stays a held-out: do not tune against it.
     """
@@ -97,20 +115,20 @@ def test_tenth_held_out() -> None:
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout10.jsonl")
     assert report.total == 423
-    assert report.false_ticket_rate <= 0.03  # issue target (measured 2.4%, 5 of 212)
+    assert report.false_ticket_rate <= 0.03  # issue target (measured 2.8%, 6 of 212)
     assert report.missed_report_rate <= 0.05  # issue target (measured 4.7%, 10 of 211; 7.1% after round 10)
     assert report.subtype_accuracy >= 0.88  # issue target (measured 0.937)
     assert report.urgent_recall >= 0.95  # issue target (measured 0.957, 44 of 46; 0.891 after round 10)
     assert report.urgent_precision >= 0.7  # issue target (measured 0.846)
     # Target NOT met on held-out 10; the floor is the measured figure with a margin.
-    assert report.macro_f1 >= 0.905  # measured 0.916 (target 0.92; 0.905 after round 10)
+    assert report.macro_f1 >= 0.905  # measured 0.919 (target 0.92; 0.905 after round 10)
 
 
 def test_ninth_held_out() -> None:
     """Held-out 9 (401 messages, committed 172fd60): never tuned on, never in the model's training files.
 
-    Scored once before round 8, once after it, once after rounds 9 and 10 and once after round 11
-    (docs/classification.md, "Where the targets stand"). Where a figure meets the issue target the floor IS the target;
+    Scored once before round 8, once after it, once after rounds 9 and 10 and once each after
+    rounds 11 and 12 (docs/classification.md, "Where the targets stand"). Where a figure meets the issue target the floor IS the target;
     otherwise it is the measured figure with a small margin. It stays a held-out: do not tune
     against it, and keep it out of TRAINING_FILES.
     """
@@ -118,13 +136,13 @@ def test_ninth_held_out() -> None:
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout9.jsonl")
     assert report.total == 401
-    assert report.macro_f1 >= 0.92  # issue target (measured 0.936; 0.927 after round 10)
-    assert report.missed_report_rate <= 0.05  # issue target (measured 2.5%, 5 of 200; 4.5% after round 10)
+    assert report.macro_f1 >= 0.92  # issue target (measured 0.935; 0.927 after round 10)
+    assert report.missed_report_rate <= 0.05  # issue target (measured 3.0%, 6 of 200; 4.5% after round 10)
     assert report.subtype_accuracy >= 0.88  # issue target (measured 0.988)
-    assert report.urgent_recall >= 0.95  # issue target (measured 0.977, 43 of 44; 0.909 after round 8)
-    assert report.urgent_precision >= 0.7  # issue target (measured 0.878)
+    assert report.urgent_recall >= 0.95  # issue target (measured 0.955, 42 of 44; 0.977 after round 10)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.894)
     # Target NOT met on held-out 9; the floor is the measured figure with a margin.
-    assert report.false_ticket_rate <= 0.065  # measured 5.5%, 11 of 201 (target 3%; the same after round 10)
+    assert report.false_ticket_rate <= 0.065  # measured 5.0%, 10 of 201 (target 3%; 5.5% after round 10)
 
 
 def test_sixth_held_out_left_out_of_training() -> None:
@@ -133,15 +151,15 @@ def test_sixth_held_out_left_out_of_training() -> None:
     model = train(Classifier(rules), labelled_files(ROOT / n for n in TRAINING_FILES if n != held_out))
     report = evaluate(Classifier(replace(rules, model=model)), load_examples(ROOT / held_out))
     assert report.total >= 316
-    # Measured after rounds 9 and 10 (round 8's in brackets). Held-out 6 was never tuned on by the
+    # Measured after round 12 (rounds 9 and 10's in brackets). Held-out 6 was never tuned on by the
     # rules: with the model left out of it, this is an honest estimate of fresh text.
-    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.940 [0.940]; rules alone 0.957)
-    assert report.urgent_precision >= 0.7  # issue target (measured 0.875 [0.867])
-    assert report.missed_report_rate <= 0.05  # issue target (measured 0.6%, 1 of 155 [1.3%]; rules 6.5%)
-    # Targets NOT met; the floors are the measured figures with a margin.
-    assert report.macro_f1 >= 0.9  # measured 0.916 [0.906] (rules alone 0.894; target 0.92)
-    assert report.false_ticket_rate <= 0.045  # measured 3.7%, 6 of 161 [5.0%] (rules 6.8%; target 3%)
-    assert report.urgent_recall >= 0.87  # measured 0.903, 28 of 31 [0.839] (the urgent stage; target 0.95)
+    assert report.macro_f1 >= 0.92  # issue target (measured 0.931 [0.916]; rules alone 0.894)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.941 [0.940]; rules alone 0.957)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.882 [0.875])
+    assert report.missed_report_rate <= 0.05  # issue target (measured 0.6%, 1 of 155 [0.6%]; rules 6.5%)
+    assert report.urgent_recall >= 0.95  # issue target (measured 0.968, 30 of 31 [0.903])
+    # Target NOT met; the floor is the measured figure with a margin.
+    assert report.false_ticket_rate <= 0.04  # measured 3.1%, 5 of 161 [3.7%] (rules 6.8%; target 3%)
 
 
 def test_sixth_held_out_as_training_data() -> None:

@@ -50,15 +50,8 @@ def test_the_inside_a_number_check_is_per_term_not_per_cue_group(holder: Classif
         ("物业的李师傅人真好 每次都来得很快", ("none", None, False)),
         ("物业的师傅来修了三次还是漏 又开始滴水了", ("service", "repair", False)),
         # A scam call hung up on vs one obeyed.
-        pytest.param(
-            "有人打电话说我医保卡被冻结 我直接挂了",
-            ("none", None, False),
-            # Known false ticket since round 10: the rules damp it (resolved: 直接挂了) but the report
-            # model promotes it at P 0.75, the promote threshold, to the rules' weak best guess
-            # (卡 -> repair). Holding `resolved` against promotion cost 0.9 points of missed reports
-            # for 0.4 of false tickets over the seven folds (docs/classification.md); not adopted.
-            marks=pytest.mark.xfail(strict=True, reason="round 10 model promotes it at P 0.75"),
-        ),
+        # A false ticket from round 10 (promoted at P 0.75) until round 12 raised promote to 0.85.
+        ("有人打电话说我医保卡被冻结 我直接挂了", ("none", None, False)),
         ("有人打电话说我医保卡被冻结 我按他说的转了三千", ("security", None, False)),
         # A tip from experience vs the same fault reported.
         ("水龙头滴水的话先把阀门关一下 拧紧就好了", ("none", None, False)),
