@@ -47,7 +47,7 @@ FOLD_NAMES = frozenset(
     }
 )
 DEFAULT_FOLDS = tuple(n for n in TRAINING_FILES if Path(n).stem.removeprefix("classify_") in FOLD_NAMES)
-FIGURES = ("false tickets", "missed", "macro-F1", "urgent R", "urgent P")
+FIGURES = ("false tickets", "missed", "macro-F1", "urgent R", "urgent P", "subtype")
 
 
 def figures(report: Report) -> tuple[float, ...]:
@@ -57,6 +57,7 @@ def figures(report: Report) -> tuple[float, ...]:
         report.macro_f1,
         report.urgent_recall,
         report.urgent_precision,
+        report.subtype_accuracy,
     )
 
 
@@ -83,6 +84,13 @@ def main() -> None:
     )
     parser.add_argument("--no-kinds", action="store_true", help="train no kind stage")
     parser.add_argument(
+        "--rechoose",
+        nargs="+",
+        type=float,
+        default=[-1.0 if Settings().rechoose is None else Settings().rechoose],
+        help="kind stage chooses between the rules' two best kinds within this margin (negative: never)",
+    )
+    parser.add_argument(
         "--keep", nargs="*", default=None, help="cue groups that block a veto (default: Settings)"
     )
     parser.add_argument(
@@ -107,26 +115,31 @@ def main() -> None:
         folds.append((fold, model, load_examples(ROOT / fold)))
     print(f"{len(folds)} folds: {', '.join(Path(f).stem for f, _, _ in folds)}")
     print(
-        f"{'threshold':>9} {'promote':>7} {'urgent':>6} {'retarget':>8}  "
+        f"{'threshold':>9} {'promote':>7} {'urgent':>6} {'retarget':>8} {'rechoose':>8}  "
         + "  ".join(f"{h:>13}" for h in FIGURES)
     )
     best: tuple[float, tuple[float, ...], list[tuple[float, ...]]] | None = None
-    for threshold, promote, urgent, retarget in itertools.product(
-        args.threshold, args.promote, args.urgent, args.retarget
+    for threshold, promote, urgent, retarget, rechoose in itertools.product(
+        args.threshold, args.promote, args.urgent, args.retarget, args.rechoose
     ):
         per_fold = []
         for _fold, model, examples in folds:
             stage = model.urgent and replace(model.urgent, promote=urgent, retarget=max(retarget, urgent))
-            tuned = replace(model, threshold=threshold, promote=promote, urgent=stage)
+            chooser = rechoose if rechoose >= 0 and model.kinds is not None else None
+            tuned = replace(model, threshold=threshold, promote=promote, urgent=stage, rechoose=chooser)
             per_fold.append(figures(evaluate(Classifier(replace(rules, model=tuned)), examples)))
         mean = [sum(f[i] for f in per_fold) / len(per_fold) for i in range(len(FIGURES))]
-        line = f"{threshold:>9.2f} {promote:>7.2f} {urgent:>6.2f} {retarget:>8.2f}  "
+        line = f"{threshold:>9.2f} {promote:>7.2f} {urgent:>6.2f} {retarget:>8.2f} {rechoose:>8.2f}  "
         print(line + "  ".join(f"{v:>13.3f}" for v in mean), flush=True)
         cost = mean[0] + mean[1]
         if best is None or cost < best[0]:
-            best = (cost, (threshold, promote, urgent, retarget), per_fold)
+            best = (cost, (threshold, promote, urgent, retarget, rechoose), per_fold)
     assert best is not None
-    print("per fold at threshold {:g}, promote {:g}, urgent {:g}, retarget {:g}:".format(*best[1]))
+    print(
+        "per fold at threshold {:g}, promote {:g}, urgent {:g}, retarget {:g}, rechoose {:g}:".format(
+            *best[1]
+        )
+    )
     for (fold, _, _), row in zip(folds, best[2], strict=True):
         print(f"  {Path(fold).stem:<24}" + "  ".join(f"{v:>13.3f}" for v in row))
 

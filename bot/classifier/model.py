@@ -16,6 +16,11 @@ report, and its optional stages add what the rules could not say:
   of the category the rules scored highest, or, if they scored none, of the kind the optional
   **kind stage** (``kinds`` in the file, one regression per kind of report) finds most probable,
   for a text of at least ``min_length`` characters;
+- optionally (``rechoose`` in the file), when the rules' two best-scored kinds of report are
+  close (the runner-up within ``rechoose`` of the best, relative), the kind stage chooses between
+  them (``model:dispute 0.81``): the rules' weights add up cues, the kind stage reads the whole
+  message ("楼上装修把下水管道堵了 … 到底该谁赔" is a dispute, not a repair); a hazard or security
+  report is never traded for another kind (safety first);
 - optionally (``urgent`` in the file), the **urgent stage**, a second regression over the same
   n-grams, reads whether life or property is at risk now: a report the rules did not page, of a
   kind that can be an emergency (hazard, security, health), whose urgent probability is at least
@@ -53,6 +58,8 @@ FORMAT = "weigrid-report-model/1"
 # The kinds of report: what the urgent stage may page and the kind stage chooses among.
 KINDS = frozenset({"dispute", "hazard", "security", *(f"service.{s.value}" for s in Subtype)})
 _weight = itemgetter(1)
+# Kinds a choice between two close kinds never leaves for another (safety first).
+_SAFETY = frozenset({"hazard", "security"})
 
 
 def grams(norm: str) -> list[str]:
@@ -192,6 +199,9 @@ class ReportModel:
             only places reports the rules missed for want of keywords.
         urgent: The optional urgent stage (pages reports the rules did not).
         kinds: The optional kind stage (places a report the rules scored no category for).
+        rechoose: With the kind stage: when the rules' runner-up kind scores within this fraction
+            of their best (``(best - runner_up) / best <= rechoose``), the kind stage chooses
+            between the two (None: never).
     """
 
     weights: dict[str, float]
@@ -204,6 +214,7 @@ class ReportModel:
     urgent: UrgentStage | None = None
     kinds: KindStage | None = None
     hold: frozenset[str] = frozenset()
+    rechoose: float | None = None
     _scorer: LinearScorer = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -229,6 +240,8 @@ class ReportModel:
         if verdict.urgent:
             return verdict  # never suppress an emergency the rules found
         revised = self._report_or_none(norm, verdict, scores, in_force)
+        if self.rechoose is not None and revised.category is not Category.NONE:
+            revised = self._rechosen(norm, revised, scores)
         stage = self.urgent
         if stage is None or revised.category is Category.NONE:
             return revised
@@ -256,6 +269,37 @@ class ReportModel:
             True,
             revised.confidence,
             (*revised.matched, f"model:urgent {p:.2f}", f"model:{kind_of(category, subtype)} {q:.2f}"),
+        )
+
+    def _rechosen(self, norm: str, verdict: Verdict, scores: Sequence[CategoryScore]) -> Verdict:
+        """The rules' report, or their runner-up kind if it is close and the kind stage prefers it."""
+        assert self.rechoose is not None
+        if self.kinds is None or len(scores) < 2:
+            return verdict
+        best, runner_up = scores[0], scores[1]
+        if (
+            best.score <= 0
+            or runner_up.score <= 0
+            or (best.score - runner_up.score) / best.score > self.rechoose
+        ):
+            return verdict
+        if (best.category, best.subtype) != (verdict.category, verdict.subtype):
+            return verdict  # not the rules' own best (placed by the kind stage already)
+        kinds = self.kinds.scorers
+        first, second = kind_of(best.category, best.subtype), kind_of(runner_up.category, runner_up.subtype)
+        if first == second or first not in kinds or second not in kinds:
+            return verdict
+        if first in _SAFETY and second not in _SAFETY:
+            return verdict  # a hazard or a security report is never traded for a quarrel or a repair
+        p_first, p_second = kinds[first].probability(norm), kinds[second].probability(norm)
+        if p_second <= p_first:
+            return verdict
+        return Verdict(
+            runner_up.category,
+            runner_up.subtype,
+            False,
+            verdict.confidence,
+            (*runner_up.matched, *verdict.matched[len(best.matched) :], f"model:{second} {p_second:.2f}"),
         )
 
     def _report_or_none(
@@ -305,6 +349,8 @@ class ReportModel:
             "min_length": self.min_length,
             "weights": _rounded(self.weights),
         }
+        if self.rechoose is not None:
+            data["rechoose"] = self.rechoose
         if self.urgent is not None:
             data["urgent"] = self.urgent.to_dict()
         if self.kinds is not None:

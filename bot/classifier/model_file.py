@@ -48,6 +48,13 @@ def parse_model(text: str, source: str = "<memory>") -> ReportModel:
         raise ModelError(
             f"{source}: urgent: retarget needs a kind stage with a scorer for one of its targets"
         )
+    rechoose = data.get("rechoose")
+    if rechoose is not None:
+        if not _finite(rechoose) or not 0.0 <= float(rechoose) <= 1.0:
+            raise ModelError(f"{source}: rechoose must be a number from 0 to 1")
+        if kinds is None:
+            raise ModelError(f"{source}: rechoose needs a kind stage")
+        rechoose = float(rechoose)
     return ReportModel(
         scorer.weights,
         scorer.bias,
@@ -59,6 +66,7 @@ def parse_model(text: str, source: str = "<memory>") -> ReportModel:
         urgent,
         kinds,
         frozenset(hold),
+        rechoose,
     )
 
 

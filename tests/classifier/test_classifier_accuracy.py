@@ -43,20 +43,42 @@ def _report(*names: str) -> Report:
     return evaluate(Classifier.from_path(ROOT / "rules.yaml"), examples)
 
 
-def test_thirteenth_held_out() -> None:
-    """Held-out 13 (429 messages, committed d4ac115): written blind during round 12, scored once after it.
+def test_fourteenth_held_out() -> None:
+    """Held-out 14 (433 messages, committed bffe1ff): written blind at the end of round 12, scored once.
 
-    Never tuned on, never trained on: the freshest measure of the shipped classifier, and the
-    "before" of the next round. Every issue target is met on it, so every floor IS the target.
+    Scored with the shipped classifier after everything in round 12 was chosen (never tuned on,
+    never trained on): the freshest measure, and the "before" of the next round. Where a figure
+    meets the issue target the floor IS the target; otherwise it is the measured figure with a
+    small margin.
+    """
+    assert "tests/data/classify_holdout14.jsonl" in HELD_OUT_FILES
+    assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
+    report = _report("classify_holdout14.jsonl")
+    assert report.total == 433
+    assert report.false_ticket_rate <= 0.03  # issue target (measured 2.9%, 6 of 209)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.931)
+    assert report.urgent_recall >= 0.95  # issue target (measured 0.958, 46 of 48)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.821)
+    # Targets NOT met on held-out 14; the floors are the measured figures with a margin.
+    assert report.macro_f1 >= 0.905  # measured 0.917 (target 0.92)
+    assert report.missed_report_rate <= 0.065  # measured 5.4%, 12 of 224 (target 5%)
+
+
+def test_thirteenth_held_out() -> None:
+    """Held-out 13 (429 messages, committed d4ac115): written blind during round 12.
+
+    Scored once after round 12's thresholds (0.932 / 2.4% / 4.1% / 0.947 / 1.000 / 0.833: F1, false
+    tickets, missed, subtype, urgent R / P) and once after the kind stage's `rechoose`. Never tuned
+    on, never trained on. Every issue target is met on it, so every floor IS the target.
     """
     assert "tests/data/classify_holdout13.jsonl" in HELD_OUT_FILES
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout13.jsonl")
     assert report.total == 429
-    assert report.macro_f1 >= 0.92  # issue target (measured 0.932)
+    assert report.macro_f1 >= 0.92  # issue target (measured 0.941)
     assert report.false_ticket_rate <= 0.03  # issue target (measured 2.4%, 5 of 209)
     assert report.missed_report_rate <= 0.05  # issue target (measured 4.1%, 9 of 220)
-    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.947)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.958)
     assert report.urgent_recall >= 0.95  # issue target (measured 1.000, 45 of 45)
     assert report.urgent_precision >= 0.7  # issue target (measured 0.833)
 
@@ -65,7 +87,8 @@ def test_twelfth_held_out() -> None:
     """Held-out 12 (428 messages, committed 561c865): written before round 11's rule changes.
 
     Scored once after round 11 (0.890 / 5.7% / 2.8% / 0.957 / 1.000 / 0.763: F1, false tickets,
-    missed, subtype, urgent R / P) and once after round 12. Written blind (its writer saw only the
+    missed, subtype, urgent R / P), after round 12 (0.903 / 2.8% / 2.3% / 0.957 / 1.000 / 0.763) and
+    after `rechoose`. Written blind (its writer saw only the
     last five commit headlines), never tuned on, never trained on. Where a figure meets the issue
     target the floor IS the target; otherwise it is the measured figure with a small margin.
     """
@@ -79,26 +102,29 @@ def test_twelfth_held_out() -> None:
     assert report.urgent_recall >= 0.95  # issue target (measured 1.000, 45 of 45)
     assert report.urgent_precision >= 0.7  # issue target (measured 0.763)
     # Target NOT met on held-out 12; the floor is the measured figure with a margin.
-    assert report.macro_f1 >= 0.89  # measured 0.903 (target 0.92; 0.890 after round 11)
+    assert report.macro_f1 >= 0.905  # measured 0.918 (target 0.92; 0.890 after round 11)
 
 
 def test_eleventh_held_out() -> None:
     """Held-out 11 (431 messages, committed a641f2f): written after round 10, scored before and after rounds 11 and 12.
 
     Before round 11: 0.906 / 2.8% / 7.0% / 0.942 / 0.913 / 0.840 (F1, false tickets, missed,
-    subtype, urgent R / P); after it 0.920 / 3.2% / 4.2% / 0.956 / 0.957 / 0.830. Never tuned on,
-    never trained on. Every issue target is met after round 12, so every floor IS the target.
+    subtype, urgent R / P); after it 0.920 / 3.2% / 4.2% / 0.956 / 0.957 / 0.830; after round 12's
+    thresholds 0.924 / 1.9% / 4.2% / 0.955 / 0.957 / 0.830; then after `rechoose`. Never tuned on,
+    never trained on. Where a figure meets the issue target the floor IS the target; otherwise it
+    is the measured figure with a small margin.
     """
     assert "tests/data/classify_holdout11.jsonl" in HELD_OUT_FILES
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout11.jsonl")
     assert report.total == 431
-    assert report.macro_f1 >= 0.92  # issue target (measured 0.924)
     assert report.false_ticket_rate <= 0.03  # issue target (measured 1.9%, 4 of 216)
     assert report.missed_report_rate <= 0.05  # issue target (measured 4.2%, 9 of 215)
-    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.955)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.966)
     assert report.urgent_recall >= 0.95  # issue target (measured 0.957, 44 of 46)
     assert report.urgent_precision >= 0.7  # issue target (measured 0.830)
+    # Target NOT met after rechoose; the floor is the measured figure with a margin.
+    assert report.macro_f1 >= 0.905  # measured 0.916 (target 0.92; 0.924 before rechoose)
 
 
 def test_tenth_held_out() -> None:
@@ -117,11 +143,11 @@ def test_tenth_held_out() -> None:
     assert report.total == 423
     assert report.false_ticket_rate <= 0.03  # issue target (measured 2.8%, 6 of 212)
     assert report.missed_report_rate <= 0.05  # issue target (measured 4.7%, 10 of 211; 7.1% after round 10)
-    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.937)
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.935)
     assert report.urgent_recall >= 0.95  # issue target (measured 0.957, 44 of 46; 0.891 after round 10)
     assert report.urgent_precision >= 0.7  # issue target (measured 0.846)
     # Target NOT met on held-out 10; the floor is the measured figure with a margin.
-    assert report.macro_f1 >= 0.905  # measured 0.919 (target 0.92; 0.905 after round 10)
+    assert report.macro_f1 >= 0.905  # measured 0.916 (target 0.92; 0.905 after round 10)
 
 
 def test_ninth_held_out() -> None:
@@ -136,7 +162,7 @@ def test_ninth_held_out() -> None:
     assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
     report = _report("classify_holdout9.jsonl")
     assert report.total == 401
-    assert report.macro_f1 >= 0.92  # issue target (measured 0.935; 0.927 after round 10)
+    assert report.macro_f1 >= 0.92  # issue target (measured 0.943; 0.927 after round 10)
     assert report.missed_report_rate <= 0.05  # issue target (measured 3.0%, 6 of 200; 4.5% after round 10)
     assert report.subtype_accuracy >= 0.88  # issue target (measured 0.988)
     assert report.urgent_recall >= 0.95  # issue target (measured 0.955, 42 of 44; 0.977 after round 10)
@@ -153,7 +179,7 @@ def test_sixth_held_out_left_out_of_training() -> None:
     assert report.total >= 316
     # Measured after round 12 (rounds 9 and 10's in brackets). Held-out 6 was never tuned on by the
     # rules: with the model left out of it, this is an honest estimate of fresh text.
-    assert report.macro_f1 >= 0.92  # issue target (measured 0.931 [0.916]; rules alone 0.894)
+    assert report.macro_f1 >= 0.92  # issue target (measured 0.945 [0.916]; rules alone 0.894)
     assert report.subtype_accuracy >= 0.88  # issue target (measured 0.941 [0.940]; rules alone 0.957)
     assert report.urgent_precision >= 0.7  # issue target (measured 0.882 [0.875])
     assert report.missed_report_rate <= 0.05  # issue target (measured 0.6%, 1 of 155 [0.6%]; rules 6.5%)

@@ -257,3 +257,63 @@ def test_training_sets_retarget_only_with_a_kind_stage() -> None:
     assert low.urgent is not None and low.urgent.retarget == 0.6  # never below promote
     no_kinds = train(rules_only, examples, Settings(min_df=1, prune=0.0, kinds=False))
     assert no_kinds.urgent is not None and no_kinds.urgent.retarget is None
+
+
+# The rules score 吵架 (dispute, 1.0) and 坏了 (repair, 1.0): a tie the kind stage decides.
+CHOOSER = KindStage(
+    {
+        "dispute": LinearScorer({"赔": 4.0}, -2.0),
+        "service.repair": LinearScorer({"修": 4.0}, -2.0),
+        "hazard": LinearScorer({"火": 4.0}, -2.0),
+    }
+)
+
+
+def _chooser(tmp_path: Path, rechoose: float | None) -> Classifier:
+    model = ReportModel({}, 10.0, 0.5, 2.0, kinds=CHOOSER, rechoose=rechoose)
+    (tmp_path / "m.json").write_text(model.to_json(), encoding="utf-8")
+    rules = SMALL.replace("{吵架: 1.0}", "{吵架: 1.0, 吵死了: 1.5}")
+    (tmp_path / "rules.yaml").write_text(rules + "model: m.json\n", encoding="utf-8")
+    return Classifier.from_path(tmp_path / "rules.yaml")
+
+
+def test_the_kind_stage_chooses_between_the_rules_two_best_kinds_when_they_are_close(tmp_path: Path) -> None:
+    text_repair, text_dispute = "吵架 坏了 快来修", "吵架 坏了 谁来赔"
+    plain = _chooser(tmp_path, None)
+    first = plain.classify(text_dispute).category
+    choosing = _chooser(tmp_path, 1.0)
+    picked = {choosing.classify(t).category for t in (text_repair, text_dispute)}
+    assert picked == {Category.DISPUTE, Category.SERVICE}  # the kind stage reads 修 vs 赔
+    verdict = choosing.classify(text_dispute if first is Category.SERVICE else text_repair)
+    assert verdict.matched[-1].startswith(("model:dispute ", "model:service.repair "))
+    # Farther apart (dispute 1.5 against repair 1.0), a margin of 0.1 leaves the rules' choice.
+    far = "吵死了 坏了 来修"
+    assert plain.classify(far).category is Category.DISPUTE
+    assert _chooser(tmp_path, 0.1).classify(far).category is Category.DISPUTE
+    assert choosing.classify(far).category is Category.SERVICE
+    # Safety first: a hazard is never traded for a repair, however the kind stage reads it.
+    assert choosing.classify("电线 插座 坏了 来修").category is Category.HAZARD
+    # Only between kinds the rules scored: a lone dispute is never made a hazard.
+    assert choosing.classify("吵架 那火气 火火火").category is Category.DISPUTE
+
+
+def test_rechoose_round_trips_and_needs_a_kind_stage() -> None:
+    model = ReportModel({"a": 1.0}, 0.0, 0.5, 0.9, kinds=CHOOSER, rechoose=0.5)
+    back = parse_model(model.to_json())
+    assert back.rechoose == 0.5 and back.to_json() == model.to_json()
+    good = json.loads(model.to_json())
+    for bad in ("x", -0.1, 1.5):
+        with pytest.raises(ModelError, match="rechoose"):
+            parse_model(json.dumps({**good, "rechoose": bad}))
+    with pytest.raises(ModelError, match="rechoose"):
+        parse_model(json.dumps({k: v for k, v in good.items() if k != "kinds"}))
+    examples = [
+        Example("电线冒火星了", Category.HAZARD, None, True),
+        Example("楼上吵架", Category.DISPUTE, None, False),
+        Example("大家早上好", Category.NONE, None, False),
+    ]
+    rules_only = Classifier(parse_rules(SMALL))
+    assert train(rules_only, examples, Settings(min_df=1, prune=0.0, rechoose=0.4)).rechoose == 0.4
+    assert (
+        train(rules_only, examples, Settings(min_df=1, prune=0.0, kinds=False, rechoose=0.4)).rechoose is None
+    )
