@@ -56,6 +56,7 @@ HELD_OUT_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout12.jsonl",
     "tests/data/classify_holdout13.jsonl",
     "tests/data/classify_holdout14.jsonl",
+    "tests/data/classify_holdout15.jsonl",
 )
 
 

@@ -43,6 +43,27 @@ def _report(*names: str) -> Report:
     return evaluate(Classifier.from_path(ROOT / "rules.yaml"), examples)
 
 
+def test_fifteenth_held_out() -> None:
+    """Held-out 15 (439 messages, committed 99e411e): a northern winter community, written blind.
+
+    Scored once with the classifier of round 12 (rechoose included) before anything else changed:
+    a region and season no other corpus covers (northern dialect, coal stoves, heating), and the
+    weakest figures of any fresh set. The "before" of the next round. Where a figure meets the
+    issue target the floor IS the target; otherwise it is the measured figure with a small margin.
+    """
+    assert "tests/data/classify_holdout15.jsonl" in HELD_OUT_FILES
+    assert not set(HELD_OUT_FILES) & set(TRAINING_FILES)
+    report = _report("classify_holdout15.jsonl")
+    assert report.total == 439
+    assert report.subtype_accuracy >= 0.88  # issue target (measured 0.913)
+    assert report.urgent_precision >= 0.7  # issue target (measured 0.786)
+    # Targets NOT met on held-out 15; the floors are the measured figures with a margin.
+    assert report.macro_f1 >= 0.89  # measured 0.904 (target 0.92; rules alone 0.811)
+    assert report.false_ticket_rate <= 0.065  # measured 5.1%, 11 of 215 (target 3%; rules alone 11.6%)
+    assert report.missed_report_rate <= 0.1  # measured 8.5%, 19 of 224 (target 5%; rules alone 17.0%)
+    assert report.urgent_recall >= 0.92  # measured 0.936, 44 of 47 (target 0.95; rules alone 0.809)
+
+
 def test_fourteenth_held_out() -> None:
     """Held-out 14 (433 messages, committed bffe1ff): written blind at the end of round 12, scored once.
 
