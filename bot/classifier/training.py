@@ -46,6 +46,7 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_train_negatives2.jsonl",
     "tests/data/classify_train_mixed3.jsonl",
     "tests/data/classify_train_boundaries.jsonl",
+    "tests/data/classify_train_regions.jsonl",
 )
 # Labelled but never trained or tuned on: scored once before and once after a change
 # (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern
