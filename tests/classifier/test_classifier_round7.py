@@ -72,7 +72,9 @@ def test_lasting_conditions_do_not_page(holder: ClassifierHolder, text: str) -> 
     [
         # A smoke detector to collect vs one going off.
         ("烟雾报警器在哪领 免费的吗", ("none", None, False)),
-        ("楼道的烟雾报警器一直在响 还有焦味", ("hazard", None, False)),
+        # Since round 13 the urgent stage pages it: a detector sounding with a burning smell now is
+        # a fire until someone has looked (it was a non-urgent hazard before).
+        ("楼道的烟雾报警器一直在响 还有焦味", ("hazard", None, True)),
         # An escape route locked or blocked is a hazard (a what-if fire in it does not page).
         ("消防通道被锁了 着火了往哪跑", ("hazard", None, False)),
         ("安全出口被杂物堵死了 一直没人管", ("hazard", None, False)),
