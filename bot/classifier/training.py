@@ -47,6 +47,7 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_train_mixed3.jsonl",
     "tests/data/classify_train_boundaries.jsonl",
     "tests/data/classify_train_regions.jsonl",
+    "tests/data/classify_train_north.jsonl",
 )
 # Labelled but never trained or tuned on: scored once before and once after a change
 # (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern
@@ -59,6 +60,7 @@ HELD_OUT_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout13.jsonl",
     "tests/data/classify_holdout14.jsonl",
     "tests/data/classify_holdout15.jsonl",
+    "tests/data/classify_holdout16.jsonl",
 )
 
 
