@@ -332,4 +332,6 @@ def load_rules(path: str | Path, *, with_model: bool = True) -> RuleSet:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RulesError([f"{path}: cannot read rules file: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:  # as the model file: a clear error, the old rules stay
+        raise RulesError([f"{path}: not a UTF-8 text file: {exc}"]) from exc
     return parse_rules(text, source=str(path), with_model=with_model)

@@ -142,6 +142,11 @@ def test_holder_reload_keeps_old_rules_when_new_file_is_bad(tmp_path: Path) -> N
         holder.reload()
     assert holder.current is before
     assert holder.classify("噪音").category is Category.DISPUTE
+    # A file saved in another encoding (GBK from a Windows editor) is refused the same way.
+    path.write_bytes(BASE.replace("{吵架: 3}", "{吵架: 3, 漏水: 3}").encode("gbk"))
+    with pytest.raises(RulesError, match="not a UTF-8 text file"):
+        holder.reload()
+    assert holder.current is before
 
 
 def test_missing_file_is_a_rules_error(tmp_path: Path) -> None:
