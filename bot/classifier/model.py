@@ -143,8 +143,10 @@ class UrgentStage:
 class KindStage:
     """One regression per kind of report (``hazard``, ``service.repair`` ...): what a report is.
 
-    Used only for a message the rules could not place at all (no category scored) that the
-    report model promotes, if it is at least ``min_length`` characters long.
+    Used where the rules' own choice is missing or doubtful: to place a message the report model
+    promotes that the rules scored no category for (if at least ``min_length`` characters long),
+    to choose between the rules' two best kinds (``rechoose``), and to re-place an emergency the
+    rules put in a kind that cannot be one (the urgent stage's ``retarget``).
     """
 
     scorers: dict[str, LinearScorer]
@@ -291,9 +293,9 @@ class ReportModel:
             return verdict
         if first in _SAFETY and second not in _SAFETY:
             return verdict  # a hazard or a security report is never traded for a quarrel or a repair
-        p_first, p_second = kinds[first].probability(norm), kinds[second].probability(norm)
-        if p_second <= p_first:
+        if kinds[second].logit(norm) <= kinds[first].logit(norm):
             return verdict
+        p_second = kinds[second].probability(norm)
         return Verdict(
             runner_up.category,
             runner_up.subtype,

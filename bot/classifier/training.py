@@ -109,8 +109,9 @@ class Settings:
     # Round 11, ten folds: urgent recall 0.960 -> 0.965, precision 0.847 -> 0.844 (0.8: the same
     # recall, precision 0.841).
     urgent_retarget: float | None = 0.9
-    # Train the kind stage (what a report the rules scored no category for is). Round 10: missed
-    # reports 6.8% -> 5.7% for false tickets 2.9% -> 3.4% over the seven folds.
+    # Train the kind stage (what kind a report is: it places a report the rules scored no category
+    # for, and serves `rechoose` and `urgent_retarget`). Round 10: missed reports 6.8% -> 5.7% for
+    # false tickets 2.9% -> 3.4% over the seven folds.
     kinds: bool = True
     # With the kind stage: when the rules' two best kinds are this close (relative), the kind stage
     # chooses between them (None: never). Round 12, twelve folds: macro-F1 0.876 -> 0.898 at 1.0

@@ -123,8 +123,11 @@ def _model_summary(rules: RuleSet) -> str:
     stages = ""
     if model.urgent is not None:
         stages += f"; urgent stage promote {model.urgent.promote:g}"
+        if model.urgent.retarget is not None:
+            stages += f", retarget {model.urgent.retarget:g}"
     if model.kinds is not None:
-        stages += f"; kind stage ({len(model.kinds.scorers)} kinds)"
+        stages += f"; kind stage ({len(model.kinds.scorers)} kinds"
+        stages += f", rechoose {model.rechoose:g})" if model.rechoose is not None else ")"
     return (
         f", report model {model.source} ({len(model.weights)} weights, threshold {model.threshold:g}, "
         f"promote {model.promote:g}{stages})"
