@@ -64,35 +64,28 @@ def figures(report: Report) -> tuple[float, ...]:
     )
 
 
+def _sweep(parser: argparse.ArgumentParser, flag: str, default: float, help_: str) -> None:
+    """A setting swept over one or more values (default: the shipped one, from Settings)."""
+    parser.add_argument(flag, nargs="+", type=float, default=[default], help=f"{help_} (default: Settings)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--folds", nargs="+", default=list(DEFAULT_FOLDS), help="files of TRAINING_FILES")
-    parser.add_argument("--threshold", nargs="+", type=float, default=[Settings().threshold])
-    parser.add_argument("--promote", nargs="+", type=float, default=[Settings().promote])
-    parser.add_argument(
-        "--urgent",
-        nargs="+",
-        type=float,
-        default=[Settings().urgent_promote or 2.0],
-        help="urgent stage promote (above 1: no stage; default: Settings)",
-    )
-    parser.add_argument(
-        "--retarget",
-        nargs="+",
-        type=float,
-        default=[Settings().urgent_retarget or 2.0],
-        help="urgent stage retarget (above 1: never; default: Settings)",
+    defaults = Settings()
+    _sweep(parser, "--threshold", defaults.threshold, "report model veto threshold")
+    _sweep(parser, "--promote", defaults.promote, "report model promote threshold")
+    _sweep(parser, "--urgent", defaults.urgent_promote or 2.0, "urgent stage promote (above 1: no stage)")
+    _sweep(parser, "--retarget", defaults.urgent_retarget or 2.0, "urgent stage retarget (above 1: never)")
+    _sweep(
+        parser,
+        "--rechoose",
+        -1.0 if defaults.rechoose is None else defaults.rechoose,
+        "kind stage chooses between the rules' two best kinds within this margin (negative: never)",
     )
     parser.add_argument("--no-kinds", action="store_true", help="train no kind stage")
-    parser.add_argument(
-        "--rechoose",
-        nargs="+",
-        type=float,
-        default=[-1.0 if Settings().rechoose is None else Settings().rechoose],
-        help="kind stage chooses between the rules' two best kinds within this margin (negative: never)",
-    )
     parser.add_argument(
         "--keep", nargs="*", default=None, help="cue groups that block a veto (default: Settings)"
     )
