@@ -9,6 +9,11 @@ import pytest
 from bot.classifier import ClassifierHolder
 
 ROOT = Path(__file__).resolve().parents[2]
+# Expected verdicts (category, subtype, urgent) that the family tests share.
+FIRE = ("hazard", None, True)
+POLICE = ("security", None, True)
+AMBULANCE = ("service", "health", True)
+NONE = ("none", None, False)
 
 
 @pytest.fixture(scope="module")

@@ -7,19 +7,12 @@ time with spaces (voice input), post an alarm emoji as the whole report, and wri
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.classifier import ClassifierHolder, load_rules
 from bot.classifier.training import Settings
+from tests.classifier.conftest import AMBULANCE, FIRE, NONE, POLICE, ROOT
 from tests.classifier.conftest import verdict_of as _verdict
-
-FIRE = ("hazard", None, True)
-POLICE = ("security", None, True)
-AMBULANCE = ("service", "health", True)
-NONE = ("none", None, False)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

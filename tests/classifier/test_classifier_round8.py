@@ -8,16 +8,11 @@ same words, which must stay a report.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.classifier import ClassifierHolder
+from tests.classifier.conftest import FIRE, NONE
 from tests.classifier.conftest import verdict_of as _verdict
-
-FIRE = ("hazard", None, True)
-NONE = ("none", None, False)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

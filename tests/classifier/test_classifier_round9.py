@@ -11,12 +11,8 @@ from __future__ import annotations
 import pytest
 
 from bot.classifier import ClassifierHolder
+from tests.classifier.conftest import AMBULANCE, FIRE, NONE, POLICE
 from tests.classifier.conftest import verdict_of as _verdict
-
-FIRE = ("hazard", None, True)
-POLICE = ("security", None, True)
-AMBULANCE = ("service", "health", True)
-NONE = ("none", None, False)
 
 
 @pytest.mark.parametrize(
