@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import ahocorasick
 
+from bot.classifier.cues import CueTable
 from bot.classifier.normalize import normalize
 from bot.classifier.prefilter import ComboFinder, ShapeFinder
 from bot.classifier.rules import Combo, KeywordRule, Modifier, RuleSet, load_rules
@@ -119,8 +120,7 @@ class Classifier:
             self._automaton.make_automaton()
         self._scorers = _scorers()
         self._factors = {m.name: m.factor for m in rules.modifiers}
-        self._modifier_index = {m.name: i for i, m in enumerate(rules.modifiers)}
-        self._always = tuple(i for i, m in enumerate(rules.modifiers) if m.always)
+        self._cue_table = CueTable(rules.modifiers)
         self._hiding = frozenset(i for i, m in enumerate(rules.modifiers) if m.factor <= 1.0)
         # Combos and cue shapes: one automaton pass each picks the few worth running (prefilter.py).
         self._combo_finder = ComboFinder(rules.combos)
@@ -283,7 +283,7 @@ class Classifier:
         norm = self._normalized(text)
         return norm, self._by_rules(norm)[0]
 
-    def _by_rules(self, norm: str) -> tuple[Verdict, list[CategoryScore], list[Modifier]]:
+    def _by_rules(self, norm: str) -> tuple[Verdict, list[CategoryScore], tuple[Modifier, ...]]:
         """The rules' verdict on a normalised text, the category scores (highest first), the cue groups in force."""
         spans = self._spans(norm) if norm and not self._empty else []
         picked = self._shape_finder.present(norm) if self._shapes else ()
@@ -297,7 +297,7 @@ class Classifier:
             if shaped:
                 spans = sorted(spans + shaped, key=lambda s: s.start)
         if not spans and not self._combos:
-            return Verdict(Category.NONE, None, False, 0.95, ()), [], []
+            return Verdict(Category.NONE, None, False, 0.95, ()), [], ()
         negations = [s for s in spans if s.kind == _NEGATION]
         scoped = [s for s in spans if s.kind == _MODIFIER and self._modifiers[s.index].clause]
         hits: dict[Category, list[Hit]] = {c: [] for c in REPORT_CATEGORIES}
@@ -329,21 +329,12 @@ class Classifier:
             hit = self._combo_hit(norm, combo, patterns, negations, scoped, spans)
             if hit is not None:
                 hits[combo.category].append(hit)
-        # The groups in force, in rules order: those always on, and those whose cue was seen.
-        modifiers, by_name = self._modifiers, self._modifier_index
-        in_force = [
-            modifiers[i]
-            for i in sorted({*self._always, *(by_name[n] for n in active)})
-            if not any(u in active for u in modifiers[i].unless)
-        ]
+        # The groups in force, in rules order (those always on, and those whose cue was seen),
+        # and the product of their factors per category.
+        force = self._cue_table.force(active.keys())
+        in_force = force.groups
         threshold = self.rules.threshold
-        factors = dict.fromkeys(REPORT_CATEGORIES, 1.0)
-        damping = dict.fromkeys(REPORT_CATEGORIES, 1.0)  # only the factors below 1
-        for m in in_force:
-            for category in m.categories:
-                factors[category] *= m.factor
-                if m.factor < 1.0:
-                    damping[category] *= m.factor
+        factors, damping = dict(force.factors), dict(force.damping)  # the service gate may scale them
         cues = tuple(f"{m.name}:{active[m.name]}" for m in in_force if not m.always)
         gated: tuple[str, ...] = ()
         if hits[Category.SERVICE] and self._needless(norm, hits[Category.SERVICE], active, negations):

@@ -22,9 +22,9 @@ def combine(weights: Iterable[float], damping: float) -> float:
     Returns:
         The combined weight, before the factors are applied.
     """
+    if damping > STRONG_DAMPING:
+        return sum(weights)
     ordered = sorted(weights, reverse=True)
     if not ordered:
         return 0.0
-    if damping > STRONG_DAMPING:
-        return sum(ordered)
     return ordered[0] + _EXTRA_SHARE * sum(ordered[1:])

@@ -87,9 +87,13 @@ class Hit:
     urgent: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CategoryScore:
-    """What one category scorer concluded about a message."""
+    """What one category scorer concluded about a message.
+
+    Not frozen, for the reason given at :class:`Hit`: a few are built for every message.
+    Nothing changes one once built (the engine shares its zero scores between messages).
+    """
 
     category: Category
     score: float

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.classifier.scoring import combine
 from bot.classifier.types import Category, CategoryScore, Hit, Subtype
 from handlers.categories.base import CategoryScorer
 
@@ -21,19 +22,19 @@ class ServiceScorer(CategoryScorer):
 
     def score(self, hits: Sequence[Hit], factor: float, damping: float = 1.0) -> CategoryScore:
         """Score the service hits and choose the subtype."""
-        base = super().score(hits, factor, damping)
+        seen: dict[str, float] = {}
         totals: dict[Subtype, float] = {}
-        counted: set[str] = set()
         for hit in hits:
-            if hit.subtype is None or hit.term in counted:
+            if hit.term in seen:
                 continue
-            counted.add(hit.term)
-            totals[hit.subtype] = totals.get(hit.subtype, 0.0) + hit.weight
-        subtype = max(totals, key=lambda s: totals[s]) if totals else None
+            seen[hit.term] = hit.weight
+            if hit.subtype is not None:
+                totals[hit.subtype] = totals.get(hit.subtype, 0.0) + hit.weight
+        subtype = max(totals, key=totals.__getitem__) if totals else None
         return CategoryScore(
             category=self.category,
-            score=base.score,
+            score=combine(seen.values(), damping) * factor,
             urgent=any(hit.urgent and hit.subtype is subtype for hit in hits),
-            matched=base.matched,
+            matched=tuple(seen),
             subtype=subtype,
         )
