@@ -54,6 +54,9 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_train_service2.jsonl",
     "tests/data/classify_train_urgent4.jsonl",
     "tests/data/classify_train_settings.jsonl",
+    "tests/data/classify_train_negatives3.jsonl",
+    "tests/data/classify_train_disputes.jsonl",
+    "tests/data/classify_train_regions3.jsonl",
 )
 # Labelled but never trained or tuned on: scored once before and once after a change
 # (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern

@@ -62,16 +62,23 @@ CEILINGS = frozenset({"false_ticket_rate", "missed_report_rate"})
 # the measured figure with a small margin; every other figure must meet the issue target.
 # Measured after round 14 (F1 / false tickets / missed / subtype / urgent R / P) in the comments.
 HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
-    # 0.924 / 2.5% / 6.9% / 0.974 / 0.950 / 0.745 after round 16 (south-western hillside,
+    # 0.924 / 2.5% / 6.9% / 0.974 / 0.950 / 0.745 after rounds 16-17 (south-western hillside,
     # 0f00199; scored once after round 14: 0.915 / 2.5% / 7.4%)
     "classify_holdout16.jsonl": (405, {"macro_f1": 0.9, "missed_report_rate": 0.09}),
-    # 0.912 / 4.2% / 8.9% / 0.912 / 0.957 / 0.789 after round 16 (northern winter, 99e411e; after
-    # round 14: 0.910 / 5.6% / 8.0%; before round 13: 0.904 / 5.1% / 8.5%)
+    # 0.904 / 4.7% / 8.0% / 0.913 / 0.936 / 0.772 after round 17 (northern winter, 99e411e; after
+    # round 16: 0.912 / 4.2% / 8.9% / 0.912 / 0.957; after round 14: 0.910 / 5.6% / 8.0%). Its 47
+    # emergencies are paged 44 or 45 times as the model is retrained on more data (one message
+    # on the edge of the urgent stage's promote threshold); over 21 folds urgent recall rose.
     "classify_holdout15.jsonl": (
         439,
-        {"macro_f1": 0.89, "false_ticket_rate": 0.07, "missed_report_rate": 0.095},
+        {
+            "macro_f1": 0.89,
+            "false_ticket_rate": 0.07,
+            "missed_report_rate": 0.095,
+            "urgent_recall": 0.93,
+        },
     ),
-    # 0.927 / 2.9% / 2.7% / 0.935 / 0.979 / 0.839 after round 16 (bffe1ff; first scored 0.917 / 2.9% / 5.4%)
+    # 0.931 / 2.9% / 3.1% / 0.935 / 0.979 / 0.839 after round 17 (bffe1ff; first scored 0.917 / 2.9% / 5.4%)
     "classify_holdout14.jsonl": (433, {"macro_f1": 0.905, "false_ticket_rate": 0.045}),
     # 0.950 / 1.9% / 4.1% / 0.958 / 1.000 / 0.833 (d4ac115): every target met
     "classify_holdout13.jsonl": (429, {}),
