@@ -28,38 +28,16 @@ LEGAL = ("service", "legal", False)
         ("小区门口有个老奶奶穿着睡衣在路口站着 问她家在哪也说不清楚", POLICE),
         ("就买个菜的工夫 一转身就没了 我儿子五岁 穿黄衣服", POLICE),
         ("我妈刚才还好好的 突然手脚不听使唤 话也说不出来", AMBULANCE),
-    ],
-)
-def test_emergencies_described_not_named(
-    holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]
-) -> None:
-    assert _verdict(holder, text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        # A warning to everyone, a joke, and smoke that was dry ice are not emergencies.
-        "提醒各位家长 窗户要装防护栏 别让孩子趴在窗台上",
-        "说个笑话 我老公说他被工作困住了 出不来",
-        "楼下那个白烟是干冰 人家在拍婚纱照",
-        "煤气味的事查过了 是楼道里刷油漆",
-    ],
-)
-def test_look_alikes_are_not_reports(holder: ClassifierHolder, text: str) -> None:
-    assert _verdict(holder, text) == NONE
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # A question about one's own trouble asks for the team that handles it.
         ("打羽毛球崴脚了 脚踝肿了 要不要去拍片", HEALTH),
         ("公司拖了两个月工资 还不给交公积金 这种该找谁", LEGAL),
         ("收到法院传票 说我欠信用卡 我根本没办过这张卡", LEGAL),
+        # A warning to everyone, a joke, and smoke that was dry ice are not emergencies.
+        ("提醒各位家长 窗户要装防护栏 别让孩子趴在窗台上", NONE),
+        ("说个笑话 我老公说他被工作困住了 出不来", NONE),
+        ("楼下那个白烟是干冰 人家在拍婚纱照", NONE),
+        ("煤气味的事查过了 是楼道里刷油漆", NONE),
     ],
 )
-def test_questions_about_ones_own_trouble(
-    holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]
-) -> None:
+def test_round16_family(holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]) -> None:
     assert _verdict(holder, text) == expected

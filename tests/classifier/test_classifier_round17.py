@@ -27,37 +27,15 @@ SECURITY = ("security", None, False)
         # Someone not back, a wild-mushroom meal gone wrong.
         ("我奶奶下午出去买菜 到现在还没回 手机也没带", POLICE),
         ("吃了山上采的菌子 我爸说看见小人在跳 一直吐", AMBULANCE),
-    ],
-)
-def test_live_reports_in_other_clothes(
-    holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]
-) -> None:
-    assert _verdict(holder, text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "论文写到头发都要着火了 救救孩子",
-        "过年吃太多 体重秤都要报警了",
-        "我家狗把我袜子叼走藏窝里了 小偷本偷",
-        "刚才说楼下有人撬门 问清楚了 是开锁师傅 业主忘带钥匙",
-    ],
-)
-def test_figures_of_speech_and_explained_alarms(holder: ClassifierHolder, text: str) -> None:
-    assert _verdict(holder, text) == NONE
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         ("楼上每天晚上十一点开跑步机 咚咚咚的 说了也不听", DISPUTE),
         ("二楼把楼道当自家仓库 旧家具全堆出来了 说了也不听", DISPUTE),
         ("有个人天天拿望远镜往我们楼里看 好几个晚上了", SECURITY),
         ("我爸在一个炒股群里 说是有原始股 已经转了三万", SECURITY),
+        ("论文写到头发都要着火了 救救孩子", NONE),
+        ("过年吃太多 体重秤都要报警了", NONE),
+        ("我家狗把我袜子叼走藏窝里了 小偷本偷", NONE),
+        ("刚才说楼下有人撬门 问清楚了 是开锁师傅 业主忘带钥匙", NONE),
     ],
 )
-def test_disputes_and_security_phrased_many_ways(
-    holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]
-) -> None:
+def test_round17_family(holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]) -> None:
     assert _verdict(holder, text) == expected
