@@ -70,6 +70,9 @@ HELD_OUT_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout14.jsonl",
     "tests/data/classify_holdout15.jsonl",
     "tests/data/classify_holdout16.jsonl",
+    "tests/data/classify_holdout17.jsonl",
+    "tests/data/classify_holdout18.jsonl",
+    "tests/data/classify_holdout19.jsonl",
 )
 
 
