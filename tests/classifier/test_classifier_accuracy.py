@@ -62,17 +62,27 @@ CEILINGS = frozenset({"false_ticket_rate", "missed_report_rate"})
 # the measured figure with a small margin; every other figure must meet the issue target.
 # Measured after round 14 (F1 / false tickets / missed / subtype / urgent R / P) in the comments.
 HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
-    # 0.888 / 4.3% / 1.6% / 0.941 / 0.957 / 0.750: scored once, after round 17 (coastal
-    # fishing-county resettlement community in early spring, 84f752c)
+    # 0.898 / 5.8% / 3.0% / 0.965 / 0.978 / 0.721 after round 18 (north-western estate in the
+    # sandstorm season, 2c6e66b; scored once before round 18: 0.900 / 4.9% / 2.5% / 0.965 / 0.978 / 0.721)
+    "classify_holdout20.jsonl": (442, {"macro_f1": 0.89, "false_ticket_rate": 0.065}),
+    # 0.887 / 4.3% / 1.6% / 0.941 / 0.979 / 0.754 after round 18 (coastal fishing-county
+    # resettlement community, 84f752c; scored once after round 17: 0.888 / 4.3% / 1.6% / 0.941 / 0.957)
     "classify_holdout19.jsonl": (453, {"macro_f1": 0.88, "false_ticket_rate": 0.05}),
-    # 0.870 / 7.0% / 4.6% / 0.950 / 0.870 / 0.784 after round 17 (central-plains city in early
-    # winter, 84054ca; scored once after round 15: 0.864 / 7.5% / 5.1% / 0.958 / 0.870 / 0.800)
+    # 0.873 / 6.6% / 5.5% / 0.950 / 0.891 / 0.788 after round 18 (central-plains city, 84054ca;
+    # after round 15: 0.864 / 7.5% / 5.1% / 0.958 / 0.870; after round 17: 0.870 / 7.0% / 4.6% /
+    # 0.950 / 0.870). Round 18 trained on central-plains voices: flattered since.
     "classify_holdout18.jsonl": (
         450,
-        {"macro_f1": 0.86, "false_ticket_rate": 0.075, "urgent_recall": 0.86},
+        {
+            "macro_f1": 0.86,
+            "false_ticket_rate": 0.075,
+            "missed_report_rate": 0.06,
+            "urgent_recall": 0.86,
+        },
     ),
-    # 0.869 / 6.0% / 6.3% / 0.957 / 0.933 / 0.913 after round 17 (Jiangnan lane community in the
-    # typhoon season, c89f1ea; scored once before round 15: 0.855 / 6.5% / 7.2% / 0.948 / 0.933 / 0.875)
+    # 0.867 / 5.1% / 5.4% / 0.957 / 0.956 / 0.915 after round 18 (Jiangnan lane community,
+    # c89f1ea; before round 15: 0.855 / 6.5% / 7.2% / 0.948 / 0.933; after round 17: 0.869 / 6.0% /
+    # 6.3% / 0.957 / 0.933). Round 18 trained on Wu voices: flattered since.
     "classify_holdout17.jsonl": (
         437,
         {
@@ -106,8 +116,9 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
     "classify_holdout12.jsonl": (428, {"macro_f1": 0.905, "false_ticket_rate": 0.045}),
     # 0.918 / 1.9% / 4.7% / 0.966 / 0.957 / 0.830 (a641f2f; before round 11: 0.906 / 2.8% / 7.0%)
     "classify_holdout11.jsonl": (431, {"macro_f1": 0.905}),
-    # 0.917 / 2.4% / 4.7% / 0.935 / 0.957 / 0.846 (e03b69b; before round 9: 0.905 / 2.8% / 7.1%)
-    "classify_holdout10.jsonl": (423, {"macro_f1": 0.905}),
+    # 0.921 / 1.9% / 5.2% / 0.936 / 0.957 / 0.830 after round 18 (e03b69b; before round 9: 0.905 /
+    # 2.8% / 7.1%; 3.8-4.7% missed after rounds 15-17): one message either side of the target
+    "classify_holdout10.jsonl": (423, {"macro_f1": 0.905, "missed_report_rate": 0.055}),
     # 0.938 / 5.0% / 3.0% / 0.988 / 0.955 / 0.913 (172fd60; before round 8: 6.5% false tickets)
     "classify_holdout9.jsonl": (401, {"false_ticket_rate": 0.065}),
 }
