@@ -51,6 +51,7 @@ from operator import add, itemgetter
 
 import ahocorasick
 
+from bot.classifier.gramtable import GramTable, MessageScores
 from bot.classifier.ruleset import Modifier
 from bot.classifier.types import Category, CategoryScore, Subtype, Verdict
 
@@ -151,12 +152,18 @@ class KindStage:
 
     scorers: dict[str, LinearScorer]
 
-    def best(self, norm: str, among: frozenset[str] | None = None) -> tuple[Category, Subtype | None, float]:
-        """The most probable kind of report (of ``among``, if given) and its probability."""
+    def best(
+        self, norm: str, among: frozenset[str] | None = None, scores: MessageScores | None = None
+    ) -> tuple[Category, Subtype | None, float]:
+        """The most probable kind of report (of ``among``, if given) and its probability.
+
+        ``scores``: the message's pass over the model's shared n-gram table, if there is one.
+        """
         scorers = (
             self.scorers.items() if among is None else [(k, s) for k, s in self.scorers.items() if k in among]
         )
-        kind, p = max(((k, s.probability(norm)) for k, s in scorers), key=_weight)
+        probability = scores.probability if scores is not None else (lambda s: s.probability(norm))
+        kind, p = max(((k, probability(s)) for k, s in scorers), key=_weight)
         category, _, subtype = kind.partition(".")
         return Category(category), Subtype(subtype) if subtype else None, p
 
@@ -218,9 +225,18 @@ class ReportModel:
     hold: frozenset[str] = frozenset()
     rechoose: float | None = None
     _scorer: LinearScorer = field(init=False, repr=False, compare=False)
+    _table: GramTable = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_scorer", LinearScorer(self.weights, self.bias))
+        scorer = LinearScorer(self.weights, self.bias)
+        object.__setattr__(self, "_scorer", scorer)
+        # Every stage's n-grams in one automaton: one pass a message (bot/classifier/gramtable.py).
+        stages = [scorer]
+        if self.urgent is not None:
+            stages.append(self.urgent.scorer)
+        if self.kinds is not None:
+            stages.extend(self.kinds.scorers.values())
+        object.__setattr__(self, "_table", GramTable(stages))
 
     def probability(self, norm: str) -> float:
         """The probability that the normalised text is a report."""
@@ -241,14 +257,15 @@ class ReportModel:
         """
         if verdict.urgent:
             return verdict  # never suppress an emergency the rules found
-        revised = self._report_or_none(norm, verdict, scores, in_force)
+        read = self._table.scores(norm)
+        revised = self._report_or_none(norm, verdict, scores, in_force, read)
         if self.rechoose is not None and revised.category is not Category.NONE:
-            revised = self._rechosen(norm, revised, scores)
+            revised = self._rechosen(revised, scores, read)
         stage = self.urgent
         if stage is None or revised.category is Category.NONE:
             return revised
         if stage.pages(revised):
-            p = stage.scorer.probability(norm)
+            p = read.probability(stage.scorer)
             if p < stage.promote:
                 return revised
             return Verdict(
@@ -260,11 +277,11 @@ class ReportModel:
             )
         if stage.retarget is None or self.kinds is None:
             return revised
-        p = stage.scorer.probability(norm)
+        p = read.probability(stage.scorer)
         if p < stage.retarget:
             return revised
         # An emergency placed as a kind that cannot be one: re-placed among those that can.
-        category, subtype, q = self.kinds.best(norm, among=stage.targets)
+        category, subtype, q = self.kinds.best(norm, among=stage.targets, scores=read)
         return Verdict(
             category,
             subtype,
@@ -273,7 +290,7 @@ class ReportModel:
             (*revised.matched, f"model:urgent {p:.2f}", f"model:{kind_of(category, subtype)} {q:.2f}"),
         )
 
-    def _rechosen(self, norm: str, verdict: Verdict, scores: Sequence[CategoryScore]) -> Verdict:
+    def _rechosen(self, verdict: Verdict, scores: Sequence[CategoryScore], read: MessageScores) -> Verdict:
         """The rules' report, or their runner-up kind if it is close and the kind stage prefers it."""
         assert self.rechoose is not None
         if self.kinds is None or len(scores) < 2:
@@ -293,9 +310,9 @@ class ReportModel:
             return verdict
         if first in _SAFETY and second not in _SAFETY:
             return verdict  # a hazard or a security report is never traded for a quarrel or a repair
-        if kinds[second].logit(norm) <= kinds[first].logit(norm):
+        if read.logit(kinds[second]) <= read.logit(kinds[first]):
             return verdict
-        p_second = kinds[second].probability(norm)
+        p_second = read.probability(kinds[second])
         return Verdict(
             runner_up.category,
             runner_up.subtype,
@@ -305,7 +322,12 @@ class ReportModel:
         )
 
     def _report_or_none(
-        self, norm: str, verdict: Verdict, scores: Sequence[CategoryScore], in_force: Sequence[Modifier]
+        self,
+        norm: str,
+        verdict: Verdict,
+        scores: Sequence[CategoryScore],
+        in_force: Sequence[Modifier],
+        read: MessageScores,
     ) -> Verdict:
         """The rules' non-urgent verdict with its report/none decision possibly overturned."""
         if verdict.category is Category.NONE:
@@ -314,7 +336,7 @@ class ReportModel:
                 return verdict  # nothing to place it as, or too short to place on n-grams alone
             if self.hold and any(m.name in self.hold for m in in_force):
                 return verdict
-            p = self.probability(norm)
+            p = read.probability(self._scorer)
             if p < self.promote:
                 return verdict
             if placed:
@@ -323,7 +345,7 @@ class ReportModel:
                     best.category, best.subtype, False, p, (*best.matched, f"model:report {p:.2f}")
                 )
             assert self.kinds is not None
-            category, subtype, q = self.kinds.best(norm)
+            category, subtype, q = self.kinds.best(norm, scores=read)
             kind = kind_of(category, subtype)
             return Verdict(
                 category,
@@ -334,7 +356,7 @@ class ReportModel:
             )
         if len(norm) < self.min_length or (self.keep and any(m.name in self.keep for m in in_force)):
             return verdict
-        p = self.probability(norm)
+        p = read.probability(self._scorer)
         if p >= self.threshold:
             return verdict
         return Verdict(Category.NONE, None, False, 1.0 - p, (*verdict.matched, f"model:none {p:.2f}"))
