@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import ahocorasick
 
+from bot.classifier.automata import automaton_of
 from bot.classifier.normalize import normalize
 from bot.classifier.ruleset import check_patterns
 
@@ -58,11 +59,7 @@ class ServiceGate:
         terms = {*self.problem, *self.request}
         if not terms:
             return None
-        automaton = ahocorasick.Automaton()
-        for term in terms:
-            automaton.add_word(term, len(term))
-        automaton.make_automaton()
-        return automaton
+        return automaton_of({term: len(term) for term in terms})
 
     def regex(self) -> re.Pattern[str] | None:
         """Return one regex over the patterns, or None when there are none."""

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import ahocorasick
 
+from bot.classifier.automata import automaton_of
+
 if TYPE_CHECKING:
     from bot.classifier.model import LinearScorer
 
@@ -44,12 +46,9 @@ class GramTable:
         self._columns: dict[int, Callable[[_Row], float]] = {
             id(scorer): itemgetter(column) for column, scorer in enumerate(scorers)
         }
-        self._automaton: ahocorasick.Automaton | None = None
-        if rows:
-            self._automaton = ahocorasick.Automaton()
-            for gram, row in rows.items():
-                self._automaton.add_word(gram, tuple(row))
-            self._automaton.make_automaton()
+        self._automaton: ahocorasick.Automaton | None = automaton_of(
+            {gram: tuple(row) for gram, row in rows.items()}
+        )
 
     def scores(self, norm: str) -> MessageScores:
         """The lazy scores of one normalised text (the pass runs at the first logit asked for)."""

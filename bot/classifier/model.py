@@ -51,6 +51,7 @@ from operator import add, itemgetter
 
 import ahocorasick
 
+from bot.classifier.automata import automaton_of
 from bot.classifier.gramtable import GramTable, MessageScores
 from bot.classifier.ruleset import Modifier
 from bot.classifier.types import Category, CategoryScore, Subtype, Verdict
@@ -87,12 +88,7 @@ class LinearScorer:
     def __init__(self, weights: dict[str, float], bias: float) -> None:
         self.weights = weights
         self.bias = bias
-        self._automaton: ahocorasick.Automaton | None = None
-        if weights:
-            self._automaton = ahocorasick.Automaton()
-            for gram, weight in weights.items():
-                self._automaton.add_word(gram, weight)
-            self._automaton.make_automaton()
+        self._automaton: ahocorasick.Automaton | None = automaton_of(weights)
 
     def logit(self, norm: str) -> float:
         """The log-odds of the positive class for a normalised text."""

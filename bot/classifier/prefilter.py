@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import ahocorasick
 
 from bot.classifier.anchors import anchors
+from bot.classifier.automata import automaton_of
 from bot.classifier.ruleset import Combo, Modifier
 
 
@@ -33,12 +34,7 @@ class ComboFinder:
             for gi, group in enumerate(combo.groups):
                 for term in group:
                     pairs.setdefault(term, []).append((ci, gi))
-        self._terms: ahocorasick.Automaton | None = None
-        if pairs:
-            self._terms = ahocorasick.Automaton()
-            for term, found in pairs.items():
-                self._terms.add_word(term, tuple(found))
-            self._terms.make_automaton()
+        self._terms: ahocorasick.Automaton | None = automaton_of({t: tuple(f) for t, f in pairs.items()})
         self._sizes = tuple(len(combo.groups) for combo in combos)
 
     def candidates(self, text: str) -> list[int]:
@@ -80,12 +76,9 @@ class ShapeFinder:
             for literal in required:
                 by_anchor.setdefault(literal, []).append(position)
         self._always: tuple[int, ...] = tuple(always)
-        self._anchors: ahocorasick.Automaton | None = None
-        if by_anchor:
-            self._anchors = ahocorasick.Automaton()
-            for literal, positions in by_anchor.items():
-                self._anchors.add_word(literal, tuple(positions))
-            self._anchors.make_automaton()
+        self._anchors: ahocorasick.Automaton | None = automaton_of(
+            {a: tuple(p) for a, p in by_anchor.items()}
+        )
 
     def present(self, text: str) -> list[int] | tuple[int, ...]:
         """Positions in ``shapes`` of the patterns that may match ``text``, in order."""

@@ -19,6 +19,7 @@ import re
 
 import ahocorasick
 
+from bot.classifier.automata import automaton_of
 from bot.classifier.ruleset import RuleSet
 
 
@@ -46,12 +47,9 @@ class UrgentScreen:
                 patterns.extend(modifier.patterns)
         for term in terms:
             found_by[term] = None
-        self._automaton: ahocorasick.Automaton | None = None
-        if found_by:
-            self._automaton = ahocorasick.Automaton()
-            for term, slots in found_by.items():
-                self._automaton.add_word(term, None if slots is None else tuple(slots))
-            self._automaton.make_automaton()
+        self._automaton: ahocorasick.Automaton | None = automaton_of(
+            {term: None if slots is None else tuple(slots) for term, slots in found_by.items()}
+        )
         self._patterns = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
     def admits(self, norm: str) -> bool:
