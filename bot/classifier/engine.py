@@ -161,8 +161,12 @@ class Classifier:
         norm = self._normalized(text)
         if self._urgent_screen.admits(norm):
             return True
-        stage = self._model.urgent if self._model is not None else None
-        return stage is not None and stage.scorer.probability(norm) >= stage.promote
+        model = self._model
+        if model is None or model.urgent is None:
+            return False
+        # The urgent scorer's own pass: its automaton is a third of the shared table's size (triage
+        # runs on every inbound message, in the webhook request).
+        return model.urgent.scorer.probability(norm) >= model.urgent.promote
 
     @classmethod
     def from_path(cls, path: str | Path) -> Classifier:

@@ -80,18 +80,28 @@ class LinearScorer:
     """A logistic regression over character n-grams: weights found in one Aho-Corasick pass.
 
     One pass finds every weighted n-gram occurrence: a third faster than building each 2-gram
-    string and looking it up in a dict.
+    string and looking it up in a dict. The classifier reads a report model's stages through
+    their shared table (bot/classifier/gramtable.py); a scorer's own automaton is built when it is
+    first read on its own, or up front by :meth:`build` (the urgent stage's, which triage reads).
     """
 
-    __slots__ = ("_automaton", "bias", "weights")
+    __slots__ = ("_automaton", "_built", "bias", "weights")
 
     def __init__(self, weights: dict[str, float], bias: float) -> None:
         self.weights = weights
         self.bias = bias
-        self._automaton: ahocorasick.Automaton | None = automaton_of(weights)
+        self._automaton: ahocorasick.Automaton | None = None
+        self._built = False
+
+    def build(self) -> None:
+        """Build this scorer's own automaton now (idempotent; two threads build the same one)."""
+        if not self._built:
+            self._automaton = automaton_of(self.weights)
+            self._built = True
 
     def logit(self, norm: str) -> float:
         """The log-odds of the positive class for a normalised text."""
+        self.build()
         if self._automaton is None or not norm:
             return self.bias
         return self.bias + sum(map(_weight, self._automaton.iter(norm)))
@@ -230,13 +240,18 @@ class ReportModel:
         stages = [scorer]
         if self.urgent is not None:
             stages.append(self.urgent.scorer)
+            self.urgent.scorer.build()  # triage reads it on its own (Classifier.may_be_urgent)
         if self.kinds is not None:
             stages.extend(self.kinds.scorers.values())
         object.__setattr__(self, "_table", GramTable(stages))
 
     def probability(self, norm: str) -> float:
         """The probability that the normalised text is a report."""
-        return self._scorer.probability(norm)
+        return self.scores(norm).probability(self._scorer)
+
+    def scores(self, norm: str) -> MessageScores:
+        """The normalised text's pass over every stage's n-grams (read lazily, at most once)."""
+        return self._table.scores(norm)
 
     def revise(
         self, norm: str, verdict: Verdict, scores: Sequence[CategoryScore], in_force: Sequence[Modifier] = ()
@@ -253,7 +268,7 @@ class ReportModel:
         """
         if verdict.urgent:
             return verdict  # never suppress an emergency the rules found
-        read = self._table.scores(norm)
+        read = self.scores(norm)
         revised = self._report_or_none(norm, verdict, scores, in_force, read)
         if self.rechoose is not None and revised.category is not Category.NONE:
             revised = self._rechosen(revised, scores, read)
