@@ -13,6 +13,12 @@ import unicodedata
 
 # WeChat renders its own emoji as bracketed names: [捂脸] [强] [Facepalm].
 _WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
+# Laughter is kept as the word residents type for it (哈哈): in the labelled corpora a message with
+# a laughing emoji, 哈哈 or 笑死 is a joke or a story 97% of the time (791 of 815), and the rules and
+# the model read words, not emoji. 😅 (awkward) and [捂脸] (facepalm) also close complaints; dropped.
+_LAUGH = " 哈哈 "
+_LAUGH_EMOJI = frozenset("😂🤣😆😹😄😁")
+_WECHAT_LAUGH = frozenset({"[笑哭]", "[破涕为笑]", "[偷笑]", "[呲牙]", "[奸笑]", "[坏笑]", "[憨笑]", "[Joyful]", "[Grin]"})
 # @mentions end at whitespace (WeChat inserts U+2005 after the name) or punctuation.
 _MENTION = re.compile(r"@[^\s\u2005,，。.!！?？:：;；]{1,20}[\s\u2005]?")
 _EMOJI = re.compile(
@@ -88,7 +94,7 @@ def normalize(text: str) -> str:
     # classifier's speed target counts every microsecond (same output; a test compares).
     text = unicodedata.normalize("NFKC", text)
     if "[" in text:
-        text = _WECHAT_EMOJI.sub(" ", text)
+        text = _WECHAT_EMOJI.sub(_wechat_emoji_word, text)
     if "@" in text:
         text = _MENTION.sub(" ", text)
     text = text.lower()  # before the emoji: the FIRE marker stays upper case
@@ -111,9 +117,18 @@ def normalize(text: str) -> str:
 
 
 def _emoji_word(match: re.Match[str]) -> str:
-    """A run of emoji: dropped, except alarm emoji, which become words (upper case: see above)."""
-    words = [_ALARM_EMOJI[m.group()[0]] for m in _ALARM_EMOJI_RE.finditer(match.group())]
+    """A run of emoji: dropped, except alarm emoji, which become words (upper case: see above),
+    and laughter, which becomes 哈哈 (once per run)."""
+    run = match.group()
+    words = [_ALARM_EMOJI[m.group()[0]] for m in _ALARM_EMOJI_RE.finditer(run)]
+    if not _LAUGH_EMOJI.isdisjoint(run):
+        words.append(_LAUGH)
     return "".join(words) if words else " "
+
+
+def _wechat_emoji_word(match: re.Match[str]) -> str:
+    """A WeChat emoji code: dropped, except laughter, which becomes 哈哈."""
+    return _LAUGH if match.group() in _WECHAT_LAUGH else " "
 
 
 def _joined(match: re.Match[str]) -> str:

@@ -59,6 +59,15 @@ def test_normalize_reads_spaced_out_voice_input_alarm_emoji_and_room_addresses()
     assert normalize("05-12-2024 12-31-2024") == "05-12-2024 12-31-2024"
 
 
+def test_normalize_writes_laughter_as_the_word_for_it() -> None:
+    # A laughing emoji or WeChat code is 哈哈 (once per run), so the rules and the model can read a joke.
+    assert normalize("今晚吃火锅😂😂🤣") == "今晚吃火锅 哈哈"
+    assert normalize("[笑哭]娃又拆家") == "哈哈 娃又拆家"
+    assert normalize("火灾🔥😂") == "火灾 FIRE 哈哈"
+    # Awkwardness and facepalms close complaints as often as jokes: dropped, as other emoji are.
+    assert normalize("楼上又漏水了😅[捂脸]") == "楼上又漏水了"
+
+
 def test_longer_phrase_hides_the_keyword_inside_it() -> None:
     verdict = make().classify("燃气灶打不着火")
     assert (verdict.category, verdict.subtype, verdict.urgent) == (Category.SERVICE, Subtype.REPAIR, False)
