@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import ahocorasick
 
+from bot.classifier.automata import automaton_of
 from bot.classifier.cues import CueTable
 from bot.classifier.normalize import normalize
 from bot.classifier.prefilter import ComboFinder, ShapeFinder
@@ -132,25 +133,28 @@ class Classifier:
         # Gate terms are plain substrings (no longest-match sweep): an automaton of their own.
         self._gate_terms = service_gate.automaton() if service_gate is not None else None
         self._gate_re = service_gate.regex() if service_gate is not None else None
-        self._aliases = dict(rules.aliases)
-        self._alias_re = (
-            re.compile("|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True)))
-            if self._aliases
-            else None
+        # Aliases are rewritten leftmost-longest in one automaton pass (most messages hold none).
+        self._aliases: ahocorasick.Automaton | None = automaton_of(
+            {alias: (len(alias), target) for alias, target in rules.aliases.items()}
         )
         self._urgent_screen = UrgentScreen(rules)
         self._model = rules.model
         self._no_score = {c: CategoryScore(c, 0.0, False, ()) for c in REPORT_CATEGORIES}  # immutable, shared
 
-    def _unalias(self, match: re.Match[str]) -> str:
-        return self._aliases[match.group()]
-
     def _normalized(self, text: str) -> str:
         """The text as the rules see it: normalised, typos and homophones rewritten."""
         norm = normalize(text)
-        if self._alias_re is not None:
-            norm = self._alias_re.sub(self._unalias, norm)
-        return norm
+        if self._aliases is None:
+            return norm
+        parts: list[str] = []
+        last = 0
+        for end, (length, target) in self._aliases.iter_long(norm):
+            parts += (norm[last : end + 1 - length], target)
+            last = end + 1
+        if not parts:
+            return norm
+        parts.append(norm[last:])
+        return "".join(parts)
 
     def may_be_urgent(self, text: str) -> bool:
         """False only when ``classify(text)`` cannot be urgent; a few µs (see bot/classifier/triage.py).

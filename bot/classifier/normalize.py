@@ -18,7 +18,9 @@ _WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
 # the model read words, not emoji. 😅 (awkward) and [捂脸] (facepalm) also close complaints; dropped.
 _LAUGH = " 哈哈 "
 _LAUGH_EMOJI = frozenset("😂🤣😆😹😄😁")
-_WECHAT_LAUGH = frozenset({"[笑哭]", "[破涕为笑]", "[偷笑]", "[呲牙]", "[奸笑]", "[坏笑]", "[憨笑]", "[Joyful]", "[Grin]"})
+_WECHAT_LAUGH = frozenset(
+    {"[笑哭]", "[破涕为笑]", "[偷笑]", "[呲牙]", "[奸笑]", "[坏笑]", "[憨笑]", "[Joyful]", "[Grin]"}
+)
 # @mentions end at whitespace (WeChat inserts U+2005 after the name) or punctuation.
 _MENTION = re.compile(r"@[^\s\u2005,，。.!！?？:：;；]{1,20}[\s\u2005]?")
 _EMOJI = re.compile(
