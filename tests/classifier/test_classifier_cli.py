@@ -64,7 +64,7 @@ def test_rules_check_ok_and_error_exit_code(tmp_path: Path) -> None:
     assert ok.exit_code == 0 and "OK" in ok.stdout
     # The summary names the learned stages and their settings, as the shipped model has them.
     summary = " ".join(ok.stdout.split())
-    assert "urgent stage promote 0.6, retarget 0.9" in summary and "rechoose 1)" in summary
+    assert "urgent stage promote 0.5, retarget 0.9" in summary and "rechoose 1)" in summary
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         RULES.read_text(encoding="utf-8").replace("threshold: 2.0", "threshold: zero"), encoding="utf-8"
