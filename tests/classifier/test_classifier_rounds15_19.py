@@ -1,13 +1,15 @@
-"""Families of rounds 15-18 (thirteen blind training files: indirect reports, regional voices,
+"""Families of rounds 15-19 (nineteen blind training files: indirect reports, regional voices,
 category boundaries, service requests, emergencies described rather than named or in hard-to-read
-voices, new kinds of community, hard negatives, disputes and security, a month of group life).
+voices, new kinds of community, hard negatives, disputes and security, a month of group life;
+in round 19 thread replies, notices, stories and jokes, and Cantonese).
 
 Each case is a new phrasing of a family a round taught, never a labelled message: dialect
 spellings with one standard form, people shut in a lift said without 困, frauds by someone passing
 for staff, questions that ask a lawyer or a doctor, emergencies described (a child outside a
 window, food stuck in a throat, a socket in water, fumes with dizziness, a confused elder out
-alone, someone not back), live reports wearing a joke's or a drill's clothes, and the stories,
-figures of speech and follow-ups that are not reports.
+alone, someone not back, someone at a roof edge, things falling onto people), live reports
+wearing a joke's or a drill's clothes, Cantonese as residents type it, and the stories, jokes,
+dreams, figures of speech, acknowledgements and follow-ups that are not reports.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ DISPUTE = ("dispute", None, False)
 HEALTH = ("service", "health", False)
 LEGAL = ("service", "legal", False)
 REPAIR = ("service", "repair", False)
+HAZARD = ("hazard", None, False)
+SANITATION = ("service", "sanitation", False)
 
 
 @pytest.mark.parametrize(
@@ -105,7 +109,51 @@ REPAIR = ("service", "repair", False)
         ("救护车来了 已经抬上去了 大家让让路", NONE),
         ("燃气公司来看过了 阀门没问题 虚惊一场", NONE),
         ("说个笑话 我被我家两只猫困住了 起不来", NONE),
+        # Round 19.
+        # A laugh (typed, or an emoji the normaliser writes as 哈哈) makes a joke of report words ...
+        ("哈哈 我闺女说她的橡皮被同桌偷了 正在写检讨书", NONE),
+        ("[笑哭] 老公炒个菜 厨房跟着火了似的", NONE),
+        # ... unless help is asked for.
+        ("哈哈 说出来不怕你们笑 我家水管又爆了 谁能来帮忙修一下", REPAIR),
+        # A report word in scare quotes is a figure of speech.
+        ('我儿子说我"抢劫"了他的零食', NONE),
+        # Staff acknowledgements close a report; "still leaking" reopens it.
+        ("收到 已派单 师傅下午到", NONE),
+        # "It is not a misunderstanding", and a question about the smell, are live emergencies.
+        ("不是误会 我亲眼看见三楼窗户往外冒黑烟", FIRE),
+        ("那个味道是煤气吗 好冲 整个楼道都是", FIRE),
+        # Someone at a roof edge, something falling onto people, someone not back by dark.
+        ("快 有个姑娘坐在楼顶边上 哭着说不想活了", POLICE),
+        ("外墙一块水泥掉下来 砸中一个路过的大爷", FIRE),
+        ("脚手架倒下来了 压到人了 在5栋旁边", FIRE),
+        ("我老伴早上去公园 天黑了还没回 电话也不接", POLICE),
+        # Charging indoors, said as residents say it.
+        ("又在楼道充了 线直接从家里拉出来", HAZARD),
+        # Cantonese: noise, a fire, a brawl, cockroaches, a fall.
+        ("楼上日日嘈到半夜 我哋瞓唔着", DISPUTE),
+        ("火燭啊 5座后楼梯好大烟", FIRE),
+        ("楼下两帮人开片 有人流晒血", POLICE),
+        ("曱甴多到不得了 楼梯角成堆 可唔可以喷药", SANITATION),
+        ("阿婆跌低咗 起唔到身", AMBULANCE),
+        # English typed into a report.
+        ("gas smell 好重 in 3栋楼道", FIRE),
+        # Stories, dreams, a child's wish, a vote and a settled quarrel are not reports.
+        ("那年我们楼停电三天 大家点蜡烛打牌 现在想想还挺好玩", NONE),
+        ("昨晚做了个被小偷追的梦 累死", NONE),
+        ("儿子说长大要当警察 抓坏人", NONE),
+        ("投票：要不要换物业 同意回1 不同意回2", NONE),
+        ("前天为车位吵的那两家 昨晚已经说开了", NONE),
+        # An itch that keeps someone awake is a health matter, not a noise complaint.
+        ("身上起了一片疹子 痒得睡不着 想找社区医生看看", HEALTH),
     ],
 )
 def test_family(holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]) -> None:
     assert _verdict(holder, text) == expected
+
+
+def test_laughter_gives_way_to_a_relapse_in_the_rules(holder: ClassifierHolder) -> None:
+    # The rules keep a laughing report of trouble that is back ("又"). The report model still vetoes
+    # this one: every 哈 weighs against a report, and the message is short (docs/classification.md,
+    # round 19). A relapse keep group would block the veto, but 又 is in every other joke.
+    _norm, by_rules = holder.current.rules_view("楼上又漏水了😂 天花板都黄了 @物业")
+    assert (by_rules.category.value, by_rules.urgent) == ("dispute", False)
