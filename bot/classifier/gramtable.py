@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["GramTable", "MessageScores"]
 
 _Row = tuple[float, ...]
+# The row of an automaton match (end, row): a C-level getter, not a comprehension.
+_row_of = itemgetter(1)
 
 
 class GramTable:
@@ -74,9 +76,7 @@ class MessageScores:
         if rows is None:
             automaton = self._table._automaton
             rows = self._rows = (
-                [row for _end, row in automaton.iter(self._norm)]
-                if automaton is not None and self._norm
-                else []
+                list(map(_row_of, automaton.iter(self._norm))) if automaton is not None and self._norm else []
             )
         return scorer.bias + sum(map(column, rows))
 

@@ -29,28 +29,30 @@ class ComboFinder:
             (combo, tuple(re.compile("|".join(map(re.escape, group))) for group in combo.groups))
             for combo in combos
         )
-        pairs: dict[str, list[tuple[int, int]]] = {}
+        # Each term maps to (combo, bit of its group) pairs; a combo is a candidate when the bits
+        # of the terms found fill its mask (one OR per term found, no set of pairs to count).
+        bits: dict[str, dict[int, int]] = {}
         for ci, combo in enumerate(combos):
             for gi, group in enumerate(combo.groups):
                 for term in group:
-                    pairs.setdefault(term, []).append((ci, gi))
-        self._terms: ahocorasick.Automaton | None = automaton_of({t: tuple(f) for t, f in pairs.items()})
-        self._sizes = tuple(len(combo.groups) for combo in combos)
+                    by_combo = bits.setdefault(term, {})
+                    by_combo[ci] = by_combo.get(ci, 0) | 1 << gi
+        self._terms: ahocorasick.Automaton | None = automaton_of(
+            {t: tuple(by_combo.items()) for t, by_combo in bits.items()}
+        )
+        self._full = tuple((1 << len(combo.groups)) - 1 for combo in combos)
 
     def candidates(self, text: str) -> list[int]:
         """Positions in ``combos`` (rules order) of the combos whose every group has a term in ``text``."""
         if self._terms is None or not text:
             return []
-        present: set[tuple[int, int]] = set()
+        masks: dict[int, int] = {}
+        get = masks.get
         for _end, found in self._terms.iter(text):
-            present.update(found)
-        if not present:
-            return []
-        counts: dict[int, int] = {}
-        for ci, _gi in present:
-            counts[ci] = counts.get(ci, 0) + 1
-        sizes = self._sizes
-        return sorted(ci for ci, n in counts.items() if n == sizes[ci])
+            for ci, bit in found:
+                masks[ci] = get(ci, 0) | bit
+        full = self._full
+        return sorted(ci for ci, mask in masks.items() if mask == full[ci])
 
 
 class ShapeFinder:
