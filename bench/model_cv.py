@@ -66,6 +66,9 @@ FOLD_NAMES = frozenset(
         "train_regions4",
         "train_stories",
         "train_cantonese",
+        "train_cantonese_urgent",
+        "train_minnan_hakka",
+        "train_southwest",
     }
 )
 DEFAULT_FOLDS = tuple(n for n in TRAINING_FILES if Path(n).stem.removeprefix("classify_") in FOLD_NAMES)

@@ -67,6 +67,9 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_train_regions4.jsonl",
     "tests/data/classify_train_stories.jsonl",
     "tests/data/classify_train_cantonese.jsonl",
+    "tests/data/classify_train_cantonese_urgent.jsonl",
+    "tests/data/classify_train_minnan_hakka.jsonl",
+    "tests/data/classify_train_southwest.jsonl",
 )
 # Labelled but never trained or tuned on: scored once before and once after a change
 # (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern
