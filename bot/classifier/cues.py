@@ -28,11 +28,13 @@ class Force:
         groups: The groups in force, in rules order.
         factors: The product of the groups' factors, per report category.
         damping: The product of the factors below 1 alone, per report category.
+        seen: The names of the groups in force that are not always on (their cue was seen), in rules order.
     """
 
     groups: tuple[Modifier, ...]
     factors: dict[Category, float]
     damping: dict[Category, float]
+    seen: tuple[str, ...]
 
 
 class CueTable:
@@ -76,4 +78,4 @@ class CueTable:
                 factors[category] *= m.factor
                 if m.factor < 1.0:
                     damping[category] *= m.factor
-        return Force(groups, factors, damping)
+        return Force(groups, factors, damping, tuple(m.name for m in groups if not m.always))

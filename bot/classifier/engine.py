@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,14 +50,10 @@ _DIGIT = re.compile(r"\d")
 _PRIORITY = {Category.SECURITY: 4, Category.HAZARD: 3, Category.DISPUTE: 2, Category.SERVICE: 1}
 
 
-# Not frozen: a frozen dataclass costs five times as much to build (object.__setattr__ per
-# field), and a message makes several spans. Spans are never changed after they are built.
-@dataclass(slots=True)
-class _Span:
-    start: int
-    end: int
-    kind: int
-    index: int
+# A match: (start, end, kind, index), ``end`` exclusive, ``index`` into the rules of its kind.
+# A plain tuple: a message makes several, and a class instance for each cost a tenth of the time.
+_Span = tuple[int, int, int, int]
+_START = itemgetter(0)
 
 
 def _inside_number(text: str, start: int, end: int) -> bool:
@@ -67,7 +63,7 @@ def _inside_number(text: str, start: int, end: int) -> bool:
 
 def _covered(start: int, end: int, spans: list[_Span]) -> bool:
     """Return True when [start, end) lies inside a longer span."""
-    return any(s.start <= start and end <= s.end and s.end - s.start > end - start for s in spans)
+    return any(s[0] <= start and end <= s[1] and s[1] - s[0] > end - start for s in spans)
 
 
 def _same_clause(text: str, start: int, end: int) -> bool:
@@ -194,30 +190,32 @@ class Classifier:
                 for end, (length, kind, index, _numeric) in self._automaton.iter(text)
             ]
         if len(found) < 2:
-            return [_Span(*f) for f in found]
+            return found
         # Sweep by start, longest first: a span that ends within an earlier span's end is
-        # inside it (that span starts no later), so the longer match hides it.
-        found.sort(key=lambda f: (f[0], -f[1]))
+        # inside it (that span starts no later), so the longer match hides it. The automaton
+        # reports matches by end: reversed, then sorted stably by start, they come in that order.
+        found.reverse()
+        found.sort(key=_START)
         kept: list[_Span] = []
         max_end = -1
-        for start, end, kind, index in found:
-            if end > max_end:
-                kept.append(_Span(start, end, kind, index))
-                max_end = end
+        for span in found:
+            if span[1] > max_end:
+                kept.append(span)
+                max_end = span[1]
         return kept
 
     def _negated(self, text: str, start: int, negations: list[_Span]) -> _Span | None:
         window = self.rules.negation_window
         for neg in negations:
-            if neg.end <= start <= neg.end + window and _same_clause(text, neg.end, start):
+            if neg[1] <= start <= neg[1] + window and _same_clause(text, neg[1], start):
                 return neg
         return None
 
     def _clause_factor(self, text: str, start: int, scoped: list[_Span]) -> float:
         factor = 1.0
         for cue in scoped:
-            if cue.end <= start and _same_clause(text, cue.end, start):
-                factor *= self._modifiers[cue.index].factor
+            if cue[1] <= start and _same_clause(text, cue[1], start):
+                factor *= self._modifiers[cue[3]].factor
         return factor
 
     def _combo_hit(
@@ -236,7 +234,7 @@ class Classifier:
         """
         negatable = negations and combo.category in self.rules.negation_categories
         hiding = self._hiding
-        cues = [s for s in spans if s.kind == _MODIFIER and s.index in hiding and s.end - s.start > 1]
+        cues = [s for s in spans if s[2] == _MODIFIER and s[3] in hiding and s[1] - s[0] > 1]
         found: list[str] = []
         last_start, last_end = -1, 0
         for pattern in patterns:
@@ -298,54 +296,60 @@ class Classifier:
         if picked:
             shapes = self._shapes
             shaped = [
-                _Span(m.start(), m.end(), _MODIFIER, shapes[position][1])
+                (m.start(), m.end(), _MODIFIER, shapes[position][1])
                 for position in picked
                 for m in shapes[position][0].finditer(norm)
             ]
             if shaped:
-                spans = sorted(spans + shaped, key=lambda s: s.start)
+                spans = sorted(spans + shaped, key=_START)
         if not spans and not self._combos:
             return Verdict(Category.NONE, None, False, 0.95, ()), [], ()
-        negations = [s for s in spans if s.kind == _NEGATION]
-        scoped = [s for s in spans if s.kind == _MODIFIER and self._modifiers[s.index].clause]
-        hits: dict[Category, list[Hit]] = {c: [] for c in REPORT_CATEGORIES}
+        modifiers = self._modifiers
+        negations = [s for s in spans if s[2] == _NEGATION]
+        scoped = [s for s in spans if s[2] == _MODIFIER and modifiers[s[3]].clause]
+        hits: dict[Category, list[Hit]] = {}
+        urgent_hits: set[Category] = set()  # the categories with an urgent hit
         active: dict[str, str] = {}  # modifier group -> first cue seen
         negated: list[str] = []
-        for span in spans:
-            if span.kind == _MODIFIER:
-                modifier = self._modifiers[span.index]
+        for start, end, kind, index in spans:
+            if kind == _MODIFIER:
+                modifier = modifiers[index]
                 if modifier.clause:
                     continue
                 if modifier.resets:  # "..., 不过 ...": what came before no longer damps
                     active = {n: c for n, c in active.items() if self._factors[n] >= 1.0}
-                active.setdefault(modifier.name, norm[span.start : span.end])
-            elif span.kind == _KEYWORD:
-                rule = self._keywords[span.index]
+                active.setdefault(modifier.name, norm[start:end])
+            elif kind == _KEYWORD:
+                rule = self._keywords[index]
                 negatable = negations and rule.category in self.rules.negation_categories
-                neg = self._negated(norm, span.start, negations) if negatable else None
+                neg = self._negated(norm, start, negations) if negatable else None
                 if neg is not None:
-                    negated.append(f"{norm[neg.start : neg.end]}…{rule.term}")
+                    negated.append(f"{norm[neg[0] : neg[1]]}…{rule.term}")
                     continue
-                factor = self._clause_factor(norm, span.start, scoped) if scoped else 1.0
+                factor = self._clause_factor(norm, start, scoped) if scoped else 1.0
                 # A keyword under "万一/如果" scales down and is no longer an emergency.
                 urgent = rule.urgent and factor >= 1.0
-                hits[rule.category].append(
-                    Hit(rule.term, span.start, span.end, rule.weight * factor, rule.subtype, urgent)
-                )
+                if urgent:
+                    urgent_hits.add(rule.category)
+                hit = Hit(rule.term, start, end, rule.weight * factor, rule.subtype, urgent)
+                hits.setdefault(rule.category, []).append(hit)
         for ci in self._combo_finder.candidates(norm):
             combo, patterns = self._combos[ci]
-            hit = self._combo_hit(norm, combo, patterns, negations, scoped, spans)
-            if hit is not None:
-                hits[combo.category].append(hit)
+            combo_hit = self._combo_hit(norm, combo, patterns, negations, scoped, spans)
+            if combo_hit is not None:
+                if combo_hit.urgent:
+                    urgent_hits.add(combo.category)
+                hits.setdefault(combo.category, []).append(combo_hit)
         # The groups in force, in rules order (those always on, and those whose cue was seen),
         # and the product of their factors per category.
         force = self._cue_table.force(active.keys())
         in_force = force.groups
         threshold = self.rules.threshold
         factors, damping = dict(force.factors), dict(force.damping)  # the service gate may scale them
-        cues = tuple(f"{m.name}:{active[m.name]}" for m in in_force if not m.always)
+        cues = tuple(f"{name}:{active[name]}" for name in force.seen) if force.seen else ()
         gated: tuple[str, ...] = ()
-        if hits[Category.SERVICE] and self._needless(norm, hits[Category.SERVICE], active, negations):
+        service = hits.get(Category.SERVICE)
+        if service and self._needless(norm, service, active, negations):
             assert self._gate is not None
             factors[Category.SERVICE] *= self._gate.factor
             damping[Category.SERVICE] *= self._gate.factor
@@ -353,13 +357,13 @@ class Classifier:
         scores: list[CategoryScore] = []
         emergency: set[Category] = set()
         for category in REPORT_CATEGORIES:
-            found = hits[category]
-            if not found:
+            found = hits.get(category)
+            if found is None:
                 scores.append(self._no_score[category])
                 continue
             factor = factors[category]
             scores.append(self._scorers[category].score(found, factor, damping[category]))
-            if any(h.urgent for h in found):
+            if category in urgent_hits:
                 urgent_weights = {h.term: h.weight for h in found if h.urgent}.values()
                 if combine(urgent_weights, damping[category]) * damping[category] >= threshold:
                     emergency.add(category)

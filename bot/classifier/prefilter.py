@@ -51,8 +51,13 @@ class ComboFinder:
         for _end, found in self._terms.iter(text):
             for ci, bit in found:
                 masks[ci] = get(ci, 0) | bit
+        if not masks:
+            return []
         full = self._full
-        return sorted(ci for ci, mask in masks.items() if mask == full[ci])
+        found = [ci for ci, mask in masks.items() if mask == full[ci]]
+        if len(found) > 1:
+            found.sort()
+        return found
 
 
 class ShapeFinder:
