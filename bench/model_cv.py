@@ -69,6 +69,10 @@ FOLD_NAMES = frozenset(
         "train_cantonese_urgent",
         "train_minnan_hakka",
         "train_southwest",
+        "train_winter",
+        "train_jianghuai",
+        "train_negatives5",
+        "train_tropics",
     }
 )
 DEFAULT_FOLDS = tuple(n for n in TRAINING_FILES if Path(n).stem.removeprefix("classify_") in FOLD_NAMES)

@@ -70,6 +70,10 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_train_cantonese_urgent.jsonl",
     "tests/data/classify_train_minnan_hakka.jsonl",
     "tests/data/classify_train_southwest.jsonl",
+    "tests/data/classify_train_winter.jsonl",
+    "tests/data/classify_train_jianghuai.jsonl",
+    "tests/data/classify_train_negatives5.jsonl",
+    "tests/data/classify_train_tropics.jsonl",
 )
 # Labelled but never trained or tuned on: scored once before and once after a change
 # (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern
@@ -89,6 +93,8 @@ HELD_OUT_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout20.jsonl",
     "tests/data/classify_holdout21.jsonl",
     "tests/data/classify_holdout22.jsonl",
+    "tests/data/classify_holdout23.jsonl",
+    "tests/data/classify_holdout24.jsonl",
 )
 
 
