@@ -73,6 +73,8 @@ FOLD_NAMES = frozenset(
         "train_jianghuai",
         "train_negatives5",
         "train_tropics",
+        "train_urgent7",
+        "train_service4",
     }
 )
 DEFAULT_FOLDS = tuple(n for n in TRAINING_FILES if Path(n).stem.removeprefix("classify_") in FOLD_NAMES)

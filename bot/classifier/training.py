@@ -74,6 +74,8 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_train_jianghuai.jsonl",
     "tests/data/classify_train_negatives5.jsonl",
     "tests/data/classify_train_tropics.jsonl",
+    "tests/data/classify_train_urgent7.jsonl",
+    "tests/data/classify_train_service4.jsonl",
 )
 # Labelled but never trained or tuned on: scored once before and once after a change
 # (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern
@@ -95,6 +97,7 @@ HELD_OUT_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout22.jsonl",
     "tests/data/classify_holdout23.jsonl",
     "tests/data/classify_holdout24.jsonl",
+    "tests/data/classify_holdout25.jsonl",
 )
 
 
