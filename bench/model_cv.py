@@ -75,6 +75,7 @@ FOLD_NAMES = frozenset(
         "train_tropics",
         "train_urgent7",
         "train_service4",
+        "train_dialect_negatives",
     }
 )
 DEFAULT_FOLDS = tuple(n for n in TRAINING_FILES if Path(n).stem.removeprefix("classify_") in FOLD_NAMES)

@@ -76,6 +76,7 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_train_tropics.jsonl",
     "tests/data/classify_train_urgent7.jsonl",
     "tests/data/classify_train_service4.jsonl",
+    "tests/data/classify_train_dialect_negatives.jsonl",
 )
 # Labelled but never trained or tuned on: scored once before and once after a change
 # (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern
