@@ -4,6 +4,10 @@ Prints two figures: wall-clock messages per second, and messages per CPU-second 
 process (``time.process_time``). On a shared or busy machine the wall-clock figure drops
 with the load; the CPU-time figure is what one core can do. Target: >= 20,000 msg/s.
 
+A third line times a plain Python loop (10 million integer additions in a function) on the same
+core, so that figures from different machines, or from one machine at different times, can be
+compared: the classifier's speed moves with it (docs/classification.md, "Speed").
+
 Usage: .venv/bin/python bench/classify.py [--seconds 3] [--rules rules.yaml]
 """
 
@@ -44,6 +48,17 @@ def main() -> None:
         f"{done / elapsed:,.0f} msg/s wall, {done / cpu:,.0f} msg/s per CPU-second "
         f"({done} messages in {elapsed:.2f} s, corpus of {len(texts)})"
     )
+
+    print(f"machine reference: a Python loop of 10,000,000 additions takes {_reference_loop():.2f} CPU-s")
+
+
+def _reference_loop() -> float:
+    """CPU-seconds for a plain Python loop: the machine's speed, to compare figures across machines."""
+    cpu_start = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.process_time() - cpu_start
 
 
 if __name__ == "__main__":
