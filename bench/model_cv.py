@@ -76,6 +76,8 @@ FOLD_NAMES = frozenset(
         "train_urgent7",
         "train_service4",
         "train_dialect_negatives",
+        "train_indirect2",
+        "train_staffhousing",
     }
 )
 DEFAULT_FOLDS = tuple(n for n in TRAINING_FILES if Path(n).stem.removeprefix("classify_") in FOLD_NAMES)

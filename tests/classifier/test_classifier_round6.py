@@ -69,9 +69,11 @@ def test_the_inside_a_number_check_is_per_term_not_per_cue_group(holder: Classif
         # Everyday company vs a stranger following someone home.
         ("有个人跟着广场舞队学跳舞 跳得可好了", ("none", None, False)),
         ("有个陌生男的一直跟着我进了单元门", ("security", None, False)),
-        # A visiting service announced vs an elder living alone not seen for days.
+        # A visiting service announced vs an elder living alone not seen for days: since round 20
+        # a possible collapse behind the door (urgent health, as most labelled data says; it was a
+        # non-urgent security welfare check before). One unanswered knock stays a welfare check.
         ("独居老人的上门服务下周开始 需要的登记", ("none", None, False)),
-        ("对门的独居大爷两天没见人了 电话也不接", ("security", None, False)),
+        ("对门的独居大爷两天没见人了 电话也不接", ("service", "health", True)),
         # The aftermath of a past fire, thanked for, vs a fire now.
         ("去年着火后 社区帮我们申请了救助 现在都好了 谢谢", ("none", None, False)),
         ("救命 厨房的油锅着了 盖都盖不住", ("hazard", None, True)),
