@@ -78,6 +78,7 @@ FOLD_NAMES = frozenset(
         "train_dialect_negatives",
         "train_indirect2",
         "train_staffhousing",
+        "train_welfare",
     }
 )
 DEFAULT_FOLDS = tuple(n for n in TRAINING_FILES if Path(n).stem.removeprefix("classify_") in FOLD_NAMES)

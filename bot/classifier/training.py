@@ -79,6 +79,7 @@ TRAINING_FILES: tuple[str, ...] = (
     "tests/data/classify_train_dialect_negatives.jsonl",
     "tests/data/classify_train_indirect2.jsonl",
     "tests/data/classify_train_staffhousing.jsonl",
+    "tests/data/classify_train_welfare.jsonl",
 )
 # Labelled but never trained or tuned on: scored once before and once after a change
 # (docs/classification.md). Safety checks over all labelled text (the triage screen, pattern
