@@ -51,7 +51,8 @@ _PRIORITY = {Category.SECURITY: 4, Category.HAZARD: 3, Category.DISPUTE: 2, Cate
 
 
 # A match: (start, end, kind, index), ``end`` exclusive, ``index`` into the rules of its kind.
-# A plain tuple: a message makes several, and a class instance for each cost a tenth of the time.
+# A plain tuple: a message makes several, and building a class instance for each was a fifth of
+# the span sweep's time in a profile (round 20).
 _Span = tuple[int, int, int, int]
 _START = itemgetter(0)
 
