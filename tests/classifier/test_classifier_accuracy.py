@@ -89,7 +89,7 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
     # 0.919 / 2.9% / 2.1% / 0.965 / 1.000 / 0.763 after round 20 (north-western estate in the
     # sandstorm season, 2c6e66b; scored once before round 18: 0.900 / 4.9% / 2.5% / 0.965 / 0.978 /
     # 0.721; 0.902 / 4.9% / 2.5% after round 19)
-    "classify_holdout20.jsonl": (442, {"macro_f1": 0.905, "false_ticket_rate": 0.04}),
+    "classify_holdout20.jsonl": (442, {"macro_f1": 0.905}),
     # 0.885 / 3.8% / 1.6% / 0.949 / 1.000 / 0.770 after round 20 (coastal fishing-county
     # resettlement community, 84f752c; scored once after round 17: 0.888 / 4.3% / 1.6% / 0.941 / 0.957;
     # 0.894 / 3.8% / 1.2% after round 19)
@@ -110,14 +110,12 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
     # 0.886 / 2.8% / 4.1% / 0.958 / 0.978 / 0.917 after round 20 (Jiangnan lane community,
     # c89f1ea; before round 15: 0.855 / 6.5% / 7.2% / 0.948 / 0.933; 0.886 / 3.3% / 5.0% after round
     # 19). Round 18 trained on Wu voices: flattered since.
-    "classify_holdout17.jsonl": (437, {"macro_f1": 0.87, "missed_report_rate": 0.06}),
+    "classify_holdout17.jsonl": (437, {"macro_f1": 0.87}),
     # 0.926 / 2.0% / 4.9% / 0.975 / 0.950 / 0.745 after round 20 (south-western hillside, 0f00199;
     # scored once after round 14: 0.915 / 2.5% / 7.4%; 0.925 / 2.0% / 5.4% / 0.975 / 0.925 after
-    # round 19): every target met, two of them (missed, urgent recall) by one message
-    "classify_holdout16.jsonl": (
-        405,
-        {"macro_f1": 0.91, "missed_report_rate": 0.065, "urgent_recall": 0.92},
-    ),
+    # round 19): every target met, two of them (missed, urgent recall) by one message, so the
+    # targets are its floors
+    "classify_holdout16.jsonl": (405, {}),
     # 0.918 / 3.7% / 9.4% / 0.923 / 0.957 / 0.763 after round 20 (northern winter, 99e411e; after
     # round 14: 0.910 / 5.6% / 8.0%; after round 19: 0.911 / 4.2% / 8.0% / 0.913 / 0.915). Round 20
     # trained on the northern heating season (its urgent recall rose, 43 -> 45 of 47 paged) and on
@@ -128,32 +126,28 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
             "macro_f1": 0.9,
             "false_ticket_rate": 0.05,
             "missed_report_rate": 0.105,
-            "urgent_recall": 0.93,
         },
     ),
     # 0.935 / 1.4% / 4.9% / 0.932 / 1.000 / 0.857 after round 20 (bffe1ff; first scored 0.917 /
     # 2.9% / 5.4%; 0.937 / 1.4% / 4.0% after round 19)
-    "classify_holdout14.jsonl": (
-        433,
-        {"macro_f1": 0.905, "false_ticket_rate": 0.045, "missed_report_rate": 0.06},
-    ),
+    "classify_holdout14.jsonl": (433, {}),
     # 0.941 / 1.9% / 4.1% / 0.958 / 1.000 / 0.818 after round 20 (d4ac115): every target met
     "classify_holdout13.jsonl": (429, {}),
     # 0.920 / 1.4% / 2.8% / 0.957 / 1.000 / 0.750 after round 20 (561c865; after round 11: 0.890 /
     # 5.7% / 2.8%; 0.933 / 1.4% / 0.9% after round 19)
-    "classify_holdout12.jsonl": (428, {"macro_f1": 0.905, "false_ticket_rate": 0.045}),
+    "classify_holdout12.jsonl": (428, {}),
     # 0.932 / 0.9% / 3.3% / 0.966 / 0.957 / 0.863 after round 20 (a641f2f; before round 11: 0.906 / 2.8% / 7.0%)
-    "classify_holdout11.jsonl": (431, {"macro_f1": 0.905}),
+    "classify_holdout11.jsonl": (431, {}),
     # 0.922 / 1.4% / 5.2% / 0.937 / 0.935 / 0.827 after round 20 (e03b69b; before round 9: 0.905 /
     # 2.8% / 7.1%; 0.921 / 1.9% / 5.2% / 0.936 / 0.957 after round 19): one message either side of
     # the missed-report target, and one of its 46 emergencies fewer paged since round 20's first
     # retraining (the urgent stage; the message is not read)
     "classify_holdout10.jsonl": (
         423,
-        {"macro_f1": 0.905, "missed_report_rate": 0.06, "urgent_recall": 0.93},
+        {"missed_report_rate": 0.06, "urgent_recall": 0.93},
     ),
     # 0.966 / 2.0% / 3.5% / 0.989 / 0.955 / 0.913 after round 20 (172fd60; before round 8: 6.5% false tickets)
-    "classify_holdout9.jsonl": (401, {"false_ticket_rate": 0.065}),
+    "classify_holdout9.jsonl": (401, {}),
 }
 
 
