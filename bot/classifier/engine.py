@@ -4,7 +4,8 @@ Pipeline for one message:
 
 1. ``normalize`` the text, then rewrite known typos and homophones (``aliases`` in the
    rules: 媒气 -> 煤气, 楼到 -> 楼道) in one regex pass.
-2. Find every keyword and cue with one automaton (pyahocorasick), built once per rules load.
+2. Find every keyword and cue with one Aho-Corasick automaton (``automata.py``), built once per
+   rules load.
 3. Overlap: a match inside a longer match is dropped, so the phrase wins over its parts
    ("打不着火" hides "着火", "已经修好" hides "修").
 4. Negation: a keyword that follows a negation cue ("没有", "不是") within the window, in
@@ -29,9 +30,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import ahocorasick
-
-from bot.classifier.automata import automaton_of
+from bot.classifier.automata import Automaton, automaton_of
 from bot.classifier.cues import CueTable
 from bot.classifier.normalize import normalize
 from bot.classifier.prefilter import ComboFinder, ShapeFinder
@@ -101,21 +100,19 @@ class Classifier:
         self.rules = rules
         self._keywords: tuple[KeywordRule, ...] = rules.keywords
         self._modifiers: tuple[Modifier, ...] = rules.modifiers
-        self._automaton = ahocorasick.Automaton()
         entries: list[tuple[str, int, int]] = [(k.term, _KEYWORD, i) for i, k in enumerate(rules.keywords)]
         entries += [(t, _NEGATION, i) for i, t in enumerate(rules.negation_terms)]
         entries += [(t, _MODIFIER, i) for i, m in enumerate(rules.modifiers) for t in m.terms]
+        # A term listed twice stands for its last entry (the order rules are read in).
+        by_term = {term: (kind, index) for term, kind, index in entries}
+        self._automaton: Automaton[tuple[int, int]] | None = automaton_of(by_term)
+        self._empty = self._automaton is None
         # Terms that start or end with a digit (120, 110, 12315) must not match inside a
         # longer number: "楼上1202" is a flat, not a call for an ambulance. The flag is per
         # term: a cue group's index is shared by all its terms, so keying it by (kind, index)
         # made every term of a group with one such term (neutral: 120还没到) digit-bound.
-        self._numeric = any(term[0].isdigit() or term[-1].isdigit() for term, _, _ in entries)
-        for term, kind, index in entries:
-            numeric = term[0].isdigit() or term[-1].isdigit()
-            self._automaton.add_word(term, (len(term), kind, index, numeric))
-        self._empty = not entries
-        if not self._empty:
-            self._automaton.make_automaton()
+        self._numeric_terms = tuple(term[0].isdigit() or term[-1].isdigit() for term in by_term)
+        self._numeric = any(self._numeric_terms)
         self._scorers = _scorers()
         self._factors = {m.name: m.factor for m in rules.modifiers}
         self._cue_table = CueTable(rules.modifiers)
@@ -131,9 +128,7 @@ class Classifier:
         self._gate_terms = service_gate.automaton() if service_gate is not None else None
         self._gate_re = service_gate.regex() if service_gate is not None else None
         # Aliases are rewritten leftmost-longest in one automaton pass (most messages hold none).
-        self._aliases: ahocorasick.Automaton | None = automaton_of(
-            {alias: (len(alias), target) for alias, target in rules.aliases.items()}
-        )
+        self._aliases: Automaton[str] | None = automaton_of(rules.aliases, longest=True)
         self._urgent_screen = UrgentScreen(rules)
         self._model = rules.model
         self._no_score = {c: CategoryScore(c, 0.0, False, ()) for c in REPORT_CATEGORIES}  # immutable, shared
@@ -145,9 +140,10 @@ class Classifier:
             return norm
         parts: list[str] = []
         last = 0
-        for end, (length, target) in self._aliases.iter_long(norm):
-            parts += (norm[last : end + 1 - length], target)
-            last = end + 1
+        targets = self._aliases.values
+        for index, start, end in self._aliases.find(norm):
+            parts += (norm[last:start], targets[index])
+            last = end
         if not parts:
             return norm
         parts.append(norm[last:])
@@ -179,17 +175,18 @@ class Classifier:
         return cls(load_rules(path))
 
     def _spans(self, text: str) -> list[_Span]:
+        assert self._automaton is not None
+        meta = self._automaton.values
+        matches = self._automaton.find(text)
         if self._numeric and _DIGIT.search(text) is not None:
+            numeric = self._numeric_terms
             found = [
-                (end + 1 - length, end + 1, kind, index)
-                for end, (length, kind, index, numeric) in self._automaton.iter(text)
-                if not numeric or not _inside_number(text, end + 1 - length, end + 1)
+                (start, end) + meta[index]
+                for index, start, end in matches
+                if not numeric[index] or not _inside_number(text, start, end)
             ]
         else:
-            found = [
-                (end + 1 - length, end + 1, kind, index)
-                for end, (length, kind, index, _numeric) in self._automaton.iter(text)
-            ]
+            found = [(start, end) + meta[index] for index, start, end in matches]
         if len(found) < 2:
             return found
         # Sweep by start, longest first: a span that ends within an earlier span's end is
@@ -261,8 +258,8 @@ class Classifier:
         if gate is None or any(h.urgent for h in found) or any(n in active for n in gate.needs):
             return False
         if self._gate_terms is not None:
-            for end, length in self._gate_terms.iter(text):
-                if not negations or self._negated(text, end + 1 - length, negations) is None:
+            for _index, start, _end in self._gate_terms.find(text):
+                if not negations or self._negated(text, start, negations) is None:
                     return False
         if self._gate_re is not None:
             for match in self._gate_re.finditer(text):

@@ -25,9 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import ahocorasick
-
-from bot.classifier.automata import automaton_of
+from bot.classifier.automata import Automaton, automaton_of
 from bot.classifier.normalize import normalize
 from bot.classifier.ruleset import check_patterns
 
@@ -54,7 +52,7 @@ class ServiceGate:
     request: tuple[str, ...]
     patterns: tuple[str, ...] = ()
 
-    def automaton(self) -> ahocorasick.Automaton | None:
+    def automaton(self) -> Automaton[int] | None:
         """Return one Aho-Corasick automaton over the problem and request terms (value: term length)."""
         terms = {*self.problem, *self.request}
         if not terms:

@@ -2,8 +2,9 @@
 
 The report model's stages (report-or-not, urgent, one regression per kind) weigh the same
 character n-grams of the same normalised text. One Aho-Corasick automaton over the union of their
-n-grams, each mapped to the row of its weights in every stage (0.0 where a stage has none), finds
-every occurrence once; each stage's logit is then a C-level sum over one column of those rows.
+n-grams finds every occurrence once; each stage keeps one column of weights, indexed by the
+automaton's n-gram index (0.0 where a stage has none), and its logit is a C-level sum of that column
+at the indices found.
 The first logit of a message costs about what one stage's own pass did, each further one a tenth
 of it (most messages need one, reports need two or three).
 
@@ -14,22 +15,15 @@ Sums are the same as each scorer's own pass, bit for bit: the occurrences come i
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from operator import itemgetter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import ahocorasick
-
-from bot.classifier.automata import automaton_of
+from bot.classifier.automata import Automaton, automaton_of, index_of
 
 if TYPE_CHECKING:
     from bot.classifier.model import LinearScorer
 
 __all__ = ["GramTable", "MessageScores"]
-
-_Row = tuple[float, ...]
-# The row of an automaton match (end, row): a C-level getter, not a comprehension.
-_row_of = itemgetter(1)
 
 
 class GramTable:
@@ -40,17 +34,14 @@ class GramTable:
     """
 
     def __init__(self, scorers: Sequence[LinearScorer]) -> None:
-        width = len(scorers)
-        rows: dict[str, list[float]] = {}
-        for column, scorer in enumerate(scorers):
-            for gram, weight in scorer.weights.items():
-                rows.setdefault(gram, [0.0] * width)[column] = weight
-        self._columns: dict[int, Callable[[_Row], float]] = {
-            id(scorer): itemgetter(column) for column, scorer in enumerate(scorers)
+        grams: dict[str, None] = {}  # every stage's n-grams, in a fixed order
+        for scorer in scorers:
+            grams.update(dict.fromkeys(scorer.weights))
+        self._automaton: Automaton[None] | None = automaton_of(grams)
+        # Per stage, its weight of each n-gram by automaton index: ``column[i]`` for the i-th n-gram.
+        self._columns: dict[int, list[float]] = {
+            id(scorer): [scorer.weights.get(gram, 0.0) for gram in grams] for scorer in scorers
         }
-        self._automaton: ahocorasick.Automaton | None = automaton_of(
-            {gram: tuple(row) for gram, row in rows.items()}
-        )
 
     def scores(self, norm: str) -> MessageScores:
         """The lazy scores of one normalised text (the pass runs at the first logit asked for)."""
@@ -60,25 +51,27 @@ class GramTable:
 class MessageScores:
     """The learned stages' logits for one normalised text, from one pass over it."""
 
-    __slots__ = ("_norm", "_rows", "_table")
+    __slots__ = ("_found", "_norm", "_table")
 
     def __init__(self, table: GramTable, norm: str) -> None:
         self._table = table
         self._norm = norm
-        self._rows: list[_Row] | None = None
+        self._found: list[int] | None = None  # the automaton indices of the n-grams found
 
     def logit(self, scorer: LinearScorer) -> float:
         """The scorer's log-odds for the text; a scorer the table was not built with reads its own pass."""
         column = self._table._columns.get(id(scorer))
         if column is None:
             return scorer.logit(self._norm)
-        rows = self._rows
-        if rows is None:
+        found = self._found
+        if found is None:
             automaton = self._table._automaton
-            rows = self._rows = (
-                list(map(_row_of, automaton.iter(self._norm))) if automaton is not None and self._norm else []
+            found = self._found = (
+                list(map(index_of, automaton.find(self._norm)))
+                if automaton is not None and self._norm
+                else []
             )
-        return scorer.bias + sum(map(column, rows))
+        return scorer.bias + sum(map(column.__getitem__, found))
 
     def probability(self, scorer: LinearScorer) -> float:
         """The scorer's probability of the positive class for the text."""

@@ -49,9 +49,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import add, itemgetter
 
-import ahocorasick
-
-from bot.classifier.automata import automaton_of
+from bot.classifier.automata import Automaton, automaton_of, index_of
 from bot.classifier.gramtable import GramTable, MessageScores
 from bot.classifier.ruleset import Modifier
 from bot.classifier.types import Category, CategoryScore, Subtype, Verdict
@@ -90,7 +88,7 @@ class LinearScorer:
     def __init__(self, weights: dict[str, float], bias: float) -> None:
         self.weights = weights
         self.bias = bias
-        self._automaton: ahocorasick.Automaton | None = None
+        self._automaton: Automaton[float] | None = None
         self._built = False
 
     def build(self) -> None:
@@ -104,7 +102,8 @@ class LinearScorer:
         self.build()
         if self._automaton is None or not norm:
             return self.bias
-        return self.bias + sum(map(_weight, self._automaton.iter(norm)))
+        weight = self._automaton.values.__getitem__
+        return self.bias + sum(map(weight, map(index_of, self._automaton.find(norm))))
 
     def probability(self, norm: str) -> float:
         """The probability of the positive class for a normalised text."""

@@ -9,10 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import ahocorasick
-
 from bot.classifier.anchors import anchors
-from bot.classifier.automata import automaton_of
+from bot.classifier.automata import Automaton, automaton_of
 from bot.classifier.ruleset import Combo, Modifier
 
 
@@ -37,7 +35,7 @@ class ComboFinder:
                 for term in group:
                     by_combo = bits.setdefault(term, {})
                     by_combo[ci] = by_combo.get(ci, 0) | 1 << gi
-        self._terms: ahocorasick.Automaton | None = automaton_of(
+        self._terms: Automaton[tuple[tuple[int, int], ...]] | None = automaton_of(
             {t: tuple(by_combo.items()) for t, by_combo in bits.items()}
         )
         self._full = tuple((1 << len(combo.groups)) - 1 for combo in combos)
@@ -48,8 +46,9 @@ class ComboFinder:
             return []
         masks: dict[int, int] = {}
         get = masks.get
-        for _end, found in self._terms.iter(text):
-            for ci, bit in found:
+        values = self._terms.values
+        for index, _start, _end in self._terms.find(text):
+            for ci, bit in values[index]:
                 masks[ci] = get(ci, 0) | bit
         if not masks:
             return []
@@ -83,7 +82,7 @@ class ShapeFinder:
             for literal in required:
                 by_anchor.setdefault(literal, []).append(position)
         self._always: tuple[int, ...] = tuple(always)
-        self._anchors: ahocorasick.Automaton | None = automaton_of(
+        self._anchors: Automaton[tuple[int, ...]] | None = automaton_of(
             {a: tuple(p) for a, p in by_anchor.items()}
         )
 
@@ -92,8 +91,9 @@ class ShapeFinder:
         if self._anchors is None or not text:
             return self._always
         found: set[int] = set()
-        for _end, positions in self._anchors.iter(text):
-            found.update(positions)
+        values = self._anchors.values
+        for index, _start, _end in self._anchors.find(text):
+            found.update(values[index])
         if not found:
             return self._always
         found.update(self._always)

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import re
 
-import ahocorasick
-
-from bot.classifier.automata import automaton_of
+from bot.classifier.automata import Automaton, automaton_of
 from bot.classifier.ruleset import RuleSet
 
 
@@ -47,7 +45,7 @@ class UrgentScreen:
                 patterns.extend(modifier.patterns)
         for term in terms:
             found_by[term] = None
-        self._automaton: ahocorasick.Automaton | None = automaton_of(
+        self._automaton: Automaton[tuple[tuple[int, int], ...] | None] | None = automaton_of(
             {term: None if slots is None else tuple(slots) for term, slots in found_by.items()}
         )
         self._patterns = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
@@ -58,7 +56,9 @@ class UrgentScreen:
             return True
         if self._automaton is not None:
             filled: dict[int, set[int]] = {}
-            for _, slots in self._automaton.iter(norm):
+            values = self._automaton.values
+            for index, _start, _end in self._automaton.find(norm):
+                slots = values[index]
                 if slots is None:
                     return True  # an urgent keyword or an urgent cue term
                 for ci, gi in slots:
