@@ -79,6 +79,9 @@ FOLD_NAMES = frozenset(
         "train_indirect2",
         "train_staffhousing",
         "train_welfare",
+        "train_wuhan",
+        "train_jiaoliao",
+        "train_tianjin",
     }
 )
 DEFAULT_FOLDS = tuple(n for n in TRAINING_FILES if Path(n).stem.removeprefix("classify_") in FOLD_NAMES)

@@ -1,4 +1,4 @@
-"""Accuracy guards: the blind held-outs (9-25), held-out 6 left out of the model's training, and the tuning data.
+"""Accuracy guards: the blind held-outs (9-26), held-out 6 left out of the model's training, and the tuning data.
 
 The held-outs in ``HELD_OUT_FILES`` are guarded from one table (``HELD_OUTS``): every issue
 target is a floor unless the file misses it, and then the measured figure with a small margin is.
@@ -62,29 +62,40 @@ CEILINGS = frozenset({"false_ticket_rate", "missed_report_rate"})
 # the measured figure with a small margin; every other figure must meet the issue target.
 # Measured after round 14 (F1 / false tickets / missed / subtype / urgent R / P) in the comments.
 HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
-    # 0.904 / 6.1% / 2.3% / 0.964 / 0.978 / 0.738 after round 20 (old Tianjin community in early
-    # summer, 430100f; written during round 20, scored once, after it)
+    # 0.873 / 1.9% / 5.0% / 0.987 / 0.889 / 0.800 after round 21 (old Xi'an work-unit community in late
+    # autumn, 2055fb7; scored once before round 21: 0.876 / 1.9% / 5.5% / 0.987 / 0.911 / 0.804). No
+    # training file is in its dialect.
+    "classify_holdout26.jsonl": (
+        430,
+        {"macro_f1": 0.86, "missed_report_rate": 0.065, "urgent_recall": 0.87},
+    ),
+    # 0.908 / 6.1% / 2.3% / 0.965 / 1.000 / 0.742 after round 21 (old Tianjin community in early
+    # summer, 430100f; scored once after round 20: 0.904 / 6.1% / 2.3% / 0.964 / 0.978 / 0.738).
+    # Round 21 trained on a blind Tianjin file: flattered since.
     "classify_holdout25.jsonl": (431, {"macro_f1": 0.89, "false_ticket_rate": 0.075}),
-    # 0.918 / 7.8% / 0.5% / 0.978 / 1.000 / 0.754 after round 20 (coastal Shandong
+    # 0.928 / 6.0% / 0.5% / 0.978 / 1.000 / 0.754 after round 21 (coastal Shandong
     # factory-dormitory community in spring, b5e6f51; scored once before round 20: 0.915 / 7.8% /
-    # 0.5% / 0.978 / 1.000 / 0.730)
-    "classify_holdout24.jsonl": (436, {"macro_f1": 0.905, "false_ticket_rate": 0.09}),
-    # 0.882 / 4.2% / 2.3% / 0.940 / 1.000 / 0.789 after round 20 (old Wuhan community in the summer
+    # 0.5% / 0.978 / 1.000 / 0.730; 0.918 / 7.8% after round 20). Round 21 trained on a blind
+    # Jiao-Liao file: flattered since.
+    "classify_holdout24.jsonl": (436, {"false_ticket_rate": 0.075}),
+    # 0.885 / 4.2% / 1.8% / 0.940 / 1.000 / 0.789 after round 21 (old Wuhan community in the summer
     # heat and flood season, c3b37d9; scored once before round 20: 0.879 / 5.1% / 1.8% / 0.939 /
-    # 0.978 / 0.772)
+    # 0.978 / 0.772; 0.882 / 4.2% / 2.3% after round 20). Round 21 trained on a blind Wuhan file:
+    # flattered since.
     "classify_holdout23.jsonl": (432, {"macro_f1": 0.87, "false_ticket_rate": 0.055}),
     # 0.933 / 1.9% / 3.4% / 0.944 / 1.000 / 0.898 after round 20 (new high-rise estate in early
     # winter, 95a08a3; scored once before round 19: 0.920 / 2.4% / 4.3% / 0.944 / 1.000 / 0.898;
     # 0.932 / 1.9% / 3.4% / 0.944 / 1.000 / 0.880 after round 19): every target met
     "classify_holdout22.jsonl": (418, {}),
-    # 0.896 / 3.5% / 4.3% / 0.971 / 0.933 / 0.778 after round 20 (Pearl River Delta urban village
+    # 0.892 / 3.5% / 5.3% / 0.970 / 0.889 / 0.769 after round 21, 0.896 / 3.5% / 4.3% / 0.971 / 0.933 /
+    # 0.778 after round 20: round 21's retraining lost one report and two pages (Pearl River Delta urban village
     # in Cantonese-flavoured Mandarin, d592614; scored once before round 19: 0.815 / 5.2% / 13.5% /
     # 0.925 / 0.778 / 0.745; 0.878 / 4.8% / 4.8% / 0.970 / 0.933 / 0.792 after round 19). Its figures
     # before round 19 are why two blind Cantonese training files were commissioned, so the figures
     # since are flattered by files of its dialect.
     "classify_holdout21.jsonl": (
         438,
-        {"macro_f1": 0.88, "false_ticket_rate": 0.045, "urgent_recall": 0.91},
+        {"macro_f1": 0.88, "false_ticket_rate": 0.045, "missed_report_rate": 0.065, "urgent_recall": 0.87},
     ),
     # 0.919 / 2.9% / 2.1% / 0.965 / 1.000 / 0.763 after round 20 (north-western estate in the
     # sandstorm season, 2c6e66b; scored once before round 18: 0.900 / 4.9% / 2.5% / 0.965 / 0.978 /
@@ -103,7 +114,6 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
         {
             "macro_f1": 0.88,
             "false_ticket_rate": 0.055,
-            "missed_report_rate": 0.065,
             "urgent_recall": 0.91,
         },
     ),
@@ -111,11 +121,11 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
     # c89f1ea; before round 15: 0.855 / 6.5% / 7.2% / 0.948 / 0.933; 0.886 / 3.3% / 5.0% after round
     # 19). Round 18 trained on Wu voices: flattered since.
     "classify_holdout17.jsonl": (437, {"macro_f1": 0.87}),
-    # 0.926 / 2.0% / 4.9% / 0.975 / 0.950 / 0.745 after round 20 (south-western hillside, 0f00199;
+    # 0.919 / 2.0% / 3.4% / 0.975 / 0.925 / 0.740 after round 21 (south-western hillside, 0f00199;
     # scored once after round 14: 0.915 / 2.5% / 7.4%; 0.925 / 2.0% / 5.4% / 0.975 / 0.925 after
-    # round 19): every target met, two of them (missed, urgent recall) by one message, so the
-    # targets are its floors
-    "classify_holdout16.jsonl": (405, {}),
+    # round 19; 0.926 / 2.0% / 4.9% / 0.975 / 0.950 after round 20, every target met): round 21's
+    # retraining paged one emergency fewer (of 40) and missed two fewer reports
+    "classify_holdout16.jsonl": (405, {"macro_f1": 0.91, "urgent_recall": 0.9}),
     # 0.918 / 3.7% / 9.4% / 0.923 / 0.957 / 0.763 after round 20 (northern winter, 99e411e; after
     # round 14: 0.910 / 5.6% / 8.0%; after round 19: 0.911 / 4.2% / 8.0% / 0.913 / 0.915). Round 20
     # trained on the northern heating season (its urgent recall rose, 43 -> 45 of 47 paged) and on
@@ -131,20 +141,20 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
     # 0.935 / 1.4% / 4.9% / 0.932 / 1.000 / 0.857 after round 20 (bffe1ff; first scored 0.917 /
     # 2.9% / 5.4%; 0.937 / 1.4% / 4.0% after round 19)
     "classify_holdout14.jsonl": (433, {}),
-    # 0.941 / 1.9% / 4.1% / 0.958 / 1.000 / 0.818 after round 20 (d4ac115): every target met
-    "classify_holdout13.jsonl": (429, {}),
-    # 0.920 / 1.4% / 2.8% / 0.957 / 1.000 / 0.750 after round 20 (561c865; after round 11: 0.890 /
-    # 5.7% / 2.8%; 0.933 / 1.4% / 0.9% after round 19)
-    "classify_holdout12.jsonl": (428, {}),
-    # 0.932 / 0.9% / 3.3% / 0.966 / 0.957 / 0.863 after round 20 (a641f2f; before round 11: 0.906 / 2.8% / 7.0%)
+    # 0.942 / 1.9% / 5.5% / 0.958 / 1.000 / 0.833 after round 21 (d4ac115; 0.941 / 1.9% / 4.1% after
+    # round 20, every target met): round 21's retraining missed three more of its reports
+    "classify_holdout13.jsonl": (429, {"missed_report_rate": 0.065}),
+    # 0.919 / 1.9% / 2.8% / 0.957 / 1.000 / 0.750 after round 21 (561c865; after round 11: 0.890 /
+    # 5.7% / 2.8%; 0.933 / 1.4% / 0.9% after round 19; 0.920 / 1.4% / 2.8% after round 20)
+    "classify_holdout12.jsonl": (428, {"macro_f1": 0.91}),
+    # 0.929 / 1.4% / 3.3% / 0.966 / 0.957 / 0.863 after round 21 (a641f2f; before round 11: 0.906 / 2.8% / 7.0%)
     "classify_holdout11.jsonl": (431, {}),
-    # 0.922 / 1.4% / 5.2% / 0.937 / 0.935 / 0.827 after round 20 (e03b69b; before round 9: 0.905 /
-    # 2.8% / 7.1%; 0.921 / 1.9% / 5.2% / 0.936 / 0.957 after round 19): one message either side of
-    # the missed-report target, and one of its 46 emergencies fewer paged since round 20's first
-    # retraining (the urgent stage; the message is not read)
+    # 0.923 / 1.4% / 5.2% / 0.936 / 0.957 / 0.830 after round 21 (e03b69b; before round 9: 0.905 /
+    # 2.8% / 7.1%; 0.921 / 1.9% / 5.2% / 0.936 / 0.957 after round 19; urgent recall 0.935 after
+    # round 20): one message over the missed-report target
     "classify_holdout10.jsonl": (
         423,
-        {"missed_report_rate": 0.06, "urgent_recall": 0.93},
+        {"missed_report_rate": 0.06},
     ),
     # 0.966 / 2.0% / 3.5% / 0.989 / 0.955 / 0.913 after round 20 (172fd60; before round 8: 6.5% false tickets)
     "classify_holdout9.jsonl": (401, {}),
