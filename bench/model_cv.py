@@ -10,7 +10,7 @@ This is how the thresholds in ``bot/classifier/training.py`` are chosen. It neve
 held-out file (``HELD_OUT_FILES``): those are scored once before and once after a change.
 
 Usage: .venv/bin/python bench/model_cv.py [--folds FILE ...] [--threshold 0.45 ...]
-       [--promote 0.95 ...] [--urgent 0.5 0.7 ...] [--retarget 0.8 2 ...]
+       [--promote 0.95 ...] [--urgent 0.5 0.7 ...] [--retarget 0.8 2 ...] [--calm 0 0.02 ...]
 """
 
 from __future__ import annotations
@@ -120,6 +120,12 @@ def main() -> None:
         -1.0 if defaults.rechoose is None else defaults.rechoose,
         "kind stage chooses between the rules' two best kinds within this margin (negative: never)",
     )
+    _sweep(
+        parser,
+        "--calm",
+        defaults.calm or 0.0,
+        "an urgent verdict of the rules below this report probability becomes none (0: never)",
+    )
     parser.add_argument("--no-kinds", action="store_true", help="train no kind stage")
     parser.add_argument(
         "--keep", nargs="*", default=None, help="cue groups that block a veto (default: Settings)"
@@ -146,28 +152,35 @@ def main() -> None:
         folds.append((fold, model, load_examples(ROOT / fold)))
     print(f"{len(folds)} folds: {', '.join(Path(f).stem for f, _, _ in folds)}")
     print(
-        f"{'threshold':>9} {'promote':>7} {'urgent':>6} {'retarget':>8} {'rechoose':>8}  "
+        f"{'threshold':>9} {'promote':>7} {'urgent':>6} {'retarget':>8} {'rechoose':>8} {'calm':>5}  "
         + "  ".join(f"{h:>13}" for h in FIGURES)
     )
     best: tuple[float, tuple[float, ...], list[tuple[float, ...]]] | None = None
-    for threshold, promote, urgent, retarget, rechoose in itertools.product(
-        args.threshold, args.promote, args.urgent, args.retarget, args.rechoose
+    for threshold, promote, urgent, retarget, rechoose, calm in itertools.product(
+        args.threshold, args.promote, args.urgent, args.retarget, args.rechoose, args.calm
     ):
         per_fold = []
         for _fold, model, examples in folds:
             stage = model.urgent and replace(model.urgent, promote=urgent, retarget=max(retarget, urgent))
             chooser = rechoose if rechoose >= 0 and model.kinds is not None else None
-            tuned = replace(model, threshold=threshold, promote=promote, urgent=stage, rechoose=chooser)
+            tuned = replace(
+                model,
+                threshold=threshold,
+                promote=promote,
+                urgent=stage,
+                rechoose=chooser,
+                calm=calm if calm > 0 else None,
+            )
             per_fold.append(figures(evaluate(Classifier(replace(rules, model=tuned)), examples)))
         mean = [sum(f[i] for f in per_fold) / len(per_fold) for i in range(len(FIGURES))]
-        line = f"{threshold:>9.2f} {promote:>7.2f} {urgent:>6.2f} {retarget:>8.2f} {rechoose:>8.2f}  "
+        line = f"{threshold:>9.2f} {promote:>7.2f} {urgent:>6.2f} {retarget:>8.2f} {rechoose:>8.2f} {calm:>5.2f}  "
         print(line + "  ".join(f"{v:>13.3f}" for v in mean), flush=True)
         cost = mean[0] + mean[1]
         if best is None or cost < best[0]:
-            best = (cost, (threshold, promote, urgent, retarget, rechoose), per_fold)
+            best = (cost, (threshold, promote, urgent, retarget, rechoose, calm), per_fold)
     assert best is not None
     print(
-        "per fold at threshold {:g}, promote {:g}, urgent {:g}, retarget {:g}, rechoose {:g}:".format(
+        "per fold at threshold {:g}, promote {:g}, urgent {:g}, retarget {:g}, rechoose {:g}, calm {:g}:".format(
             *best[1]
         )
     )

@@ -7,7 +7,12 @@ trained on the labelled messages, reads the whole message. The rules decide the 
 subtype and urgency wherever they found something; the model decides whether the message is a
 report, and its optional stages add what the rules could not say:
 
-- an urgent verdict of the rules is never suppressed (a gas leak must page);
+- an urgent verdict of the rules is never suppressed (a gas leak must page), unless ``calm`` is
+  set (optional, in the file): an emergency of the rules whose probability of being a report at
+  all is under ``calm`` (a few in a hundred) is ``none`` (``model:calm 0.01``), on the same terms as
+  ``threshold`` (no ``keep`` group in force, at least ``min_length`` characters). It takes the
+  all-clear that names the smoke ("刚才说冒烟那个 是楼下烤红薯的炉子 正常"), a story of a fire years ago,
+  a reply that quotes 救命;
 - a report of the rules whose probability of being a report is under ``threshold`` becomes
   ``none`` (``matched`` shows ``model:none 0.23``), unless a ``keep`` cue group is in force or the
   text is shorter than ``min_length``;
@@ -216,6 +221,9 @@ class ReportModel:
         rechoose: With the kind stage: when the rules' runner-up kind scores within this fraction
             of their best (``(best - runner_up) / best <= rechoose``), the kind stage chooses
             between the two (None: never).
+        calm: An urgent verdict of the rules whose report probability is below this becomes
+            ``none`` (None: an urgent verdict of the rules is final). Far below ``threshold``: the
+            rules' emergency cues are trusted unless the whole message reads as no report at all.
     """
 
     weights: dict[str, float]
@@ -229,6 +237,7 @@ class ReportModel:
     kinds: KindStage | None = None
     hold: frozenset[str] = frozenset()
     rechoose: float | None = None
+    calm: float | None = None
     _scorer: LinearScorer = field(init=False, repr=False, compare=False)
     _table: GramTable = field(init=False, repr=False, compare=False)
 
@@ -266,7 +275,7 @@ class ReportModel:
                 never turned into ``none``, a ``none`` with one named in ``hold`` never promoted.
         """
         if verdict.urgent:
-            return verdict  # never suppress an emergency the rules found
+            return self._calmed(norm, verdict, in_force)
         read = self.scores(norm)
         revised = self._report_or_none(norm, verdict, scores, in_force, read)
         if self.rechoose is not None and revised.category is not Category.NONE:
@@ -299,6 +308,19 @@ class ReportModel:
             revised.confidence,
             (*revised.matched, f"model:urgent {p:.2f}", f"model:{kind_of(category, subtype)} {q:.2f}"),
         )
+
+    def _calmed(self, norm: str, verdict: Verdict, in_force: Sequence[Modifier]) -> Verdict:
+        """The rules' emergency, or ``none`` when ``calm`` is set and the message reads as no report."""
+        if (
+            self.calm is None
+            or len(norm) < self.min_length
+            or (self.keep and any(m.name in self.keep for m in in_force))
+        ):
+            return verdict
+        p = self.probability(norm)
+        if p >= self.calm:
+            return verdict
+        return Verdict(Category.NONE, None, False, 1.0 - p, (*verdict.matched, f"model:calm {p:.2f}"))
 
     def _rechosen(self, verdict: Verdict, scores: Sequence[CategoryScore], read: MessageScores) -> Verdict:
         """The rules' report, or their runner-up kind if it is close and the kind stage prefers it."""
@@ -385,6 +407,8 @@ class ReportModel:
         }
         if self.rechoose is not None:
             data["rechoose"] = self.rechoose
+        if self.calm is not None:
+            data["calm"] = self.calm
         if self.urgent is not None:
             data["urgent"] = self.urgent.to_dict()
         if self.kinds is not None:

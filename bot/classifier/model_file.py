@@ -55,6 +55,11 @@ def parse_model(text: str, source: str = "<memory>") -> ReportModel:
         if kinds is None:
             raise ModelError(f"{source}: rechoose needs a kind stage")
         rechoose = float(rechoose)
+    calm = data.get("calm")
+    if calm is not None:
+        if not _finite(calm) or not 0.0 < float(calm) < threshold:
+            raise ModelError(f"{source}: calm must be a number above 0 and below threshold")
+        calm = float(calm)
     return ReportModel(
         scorer.weights,
         scorer.bias,
@@ -67,6 +72,7 @@ def parse_model(text: str, source: str = "<memory>") -> ReportModel:
         kinds,
         frozenset(hold),
         rechoose,
+        calm,
     )
 
 

@@ -169,6 +169,9 @@ class Settings:
     # traded for a quarrel or a repair, which the model never does), subtype accuracy 0.949 ->
     # 0.952; report-or-none unchanged; urgent precision 0.836 -> 0.833.
     rechoose: float | None = 1.0
+    # An urgent verdict of the rules whose report probability is below this becomes none (None:
+    # an urgent verdict of the rules is final). See the report model's ``calm``.
+    calm: float | None = None
 
 
 def train(
@@ -222,6 +225,7 @@ def train(
         kinds,
         settings.hold,
         settings.rechoose if kinds is not None else None,
+        settings.calm,
     )
 
 

@@ -130,7 +130,7 @@ def _model_summary(rules: RuleSet) -> str:
         stages += f", rechoose {model.rechoose:g})" if model.rechoose is not None else ")"
     return (
         f", report model {model.source} ({len(model.weights)} weights, threshold {model.threshold:g}, "
-        f"promote {model.promote:g}{stages})"
+        f"promote {model.promote:g}{f', calm {model.calm:g}' if model.calm is not None else ''}{stages})"
     )
 
 

@@ -103,6 +103,39 @@ def test_an_urgent_verdict_is_never_suppressed(tmp_path: Path) -> None:
     assert classifier.classify("漏电了").category is Category.NONE  # non-urgent: the model decides
 
 
+def test_calm_turns_an_emergency_that_reads_as_no_report_into_none_and_says_why(tmp_path: Path) -> None:
+    # The model reads 哈哈 and 烤红薯 as no report at all; 着火 is the rules' urgent cue.
+    calm = ReportModel({"哈": -30.0, "薯": -30.0}, 5.0, 0.5, 2.0, min_length=6, calm=0.02)
+    classifier = Classifier.from_path(_small(tmp_path, calm))
+    story = classifier.classify("哈哈 以为3栋着火了 是烤红薯")
+    assert (story.category, story.urgent) == (Category.NONE, False)
+    assert story.matched[-1].startswith("model:calm 0.0")
+    # A report the model reads as one: the rules' emergency stands.
+    assert classifier.classify("3栋2单元着火了 快来人").urgent
+    # Too short for the n-grams to overrule the rules' emergency cue.
+    assert classifier.classify("哈哈着火了").urgent
+    # Without calm (the default) an urgent verdict of the rules is final.
+    final = Classifier.from_path(_small(tmp_path, replace(calm, calm=None)))
+    assert final.classify("哈哈 以为3栋着火了 是烤红薯").urgent
+
+
+def test_calm_never_overrules_a_keep_cue_group(tmp_path: Path) -> None:
+    calm = ReportModel({"哈": -30.0}, 5.0, 0.5, 2.0, keep=frozenset({"again"}), calm=0.02)
+    classifier = Classifier.from_path(_small(tmp_path, calm))
+    assert classifier.classify("哈哈 3栋又着火了").urgent
+    assert not classifier.classify("哈哈 3栋着火了").urgent
+
+
+def test_calm_round_trips_and_is_checked() -> None:
+    model = ReportModel({"a": 1.0}, 0.0, 0.5, 0.9, calm=0.02)
+    assert parse_model(model.to_json()).calm == 0.02
+    assert "calm" not in json.loads(ReportModel({"a": 1.0}, 0.0, 0.5, 0.9).to_json())
+    good = json.loads(model.to_json())
+    for value in (0, 0.5, 0.7, -0.1, "x", float("nan")):
+        with pytest.raises(ModelError, match="calm"):
+            parse_model(json.dumps({**good, "calm": value}))
+
+
 def test_a_report_with_a_keep_cue_group_in_force_is_not_suppressed(tmp_path: Path) -> None:
     hostile = ReportModel({"修": -50.0}, -20.0, 0.5, 2.0, keep=frozenset({"again"}))
     classifier = Classifier.from_path(_small(tmp_path, hostile))
