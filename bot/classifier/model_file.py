@@ -131,7 +131,10 @@ def _urgent(raw: object, source: str) -> UrgentStage:
                 f"{source}: urgent: retarget must not be below promote (triage screens at promote)"
             )
         retarget = float(retarget)
-    return UrgentStage(scorer, float(promote), frozenset(targets), retarget)
+    hold = raw.get("hold", [])
+    if not isinstance(hold, list) or not all(isinstance(n, str) for n in hold):
+        raise ModelError(f"{source}: urgent: hold must be a list of cue-group names")
+    return UrgentStage(scorer, float(promote), frozenset(targets), retarget, frozenset(hold))
 
 
 def _kinds(raw: object, source: str) -> KindStage:

@@ -69,21 +69,21 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
         430,
         {"macro_f1": 0.86, "missed_report_rate": 0.065, "urgent_recall": 0.87},
     ),
-    # 0.908 / 6.1% / 2.3% / 0.965 / 1.000 / 0.742 after round 21 (old Tianjin community in early
+    # 0.910 / 5.6% / 2.3% / 0.965 / 1.000 / 0.754 after round 21 (old Tianjin community in early
     # summer, 430100f; scored once after round 20: 0.904 / 6.1% / 2.3% / 0.964 / 0.978 / 0.738).
     # Round 21 trained on a blind Tianjin file: flattered since.
     "classify_holdout25.jsonl": (431, {"macro_f1": 0.89, "false_ticket_rate": 0.075}),
-    # 0.928 / 6.0% / 0.5% / 0.978 / 1.000 / 0.754 after round 21 (coastal Shandong
+    # 0.930 / 5.5% / 0.5% / 0.978 / 1.000 / 0.767 after round 21 (coastal Shandong
     # factory-dormitory community in spring, b5e6f51; scored once before round 20: 0.915 / 7.8% /
     # 0.5% / 0.978 / 1.000 / 0.730; 0.918 / 7.8% after round 20). Round 21 trained on a blind
     # Jiao-Liao file: flattered since.
     "classify_holdout24.jsonl": (436, {"false_ticket_rate": 0.075}),
-    # 0.885 / 4.2% / 1.8% / 0.940 / 1.000 / 0.789 after round 21 (old Wuhan community in the summer
+    # 0.888 / 3.7% / 1.8% / 0.940 / 1.000 / 0.804 after round 21 (old Wuhan community in the summer
     # heat and flood season, c3b37d9; scored once before round 20: 0.879 / 5.1% / 1.8% / 0.939 /
     # 0.978 / 0.772; 0.882 / 4.2% / 2.3% after round 20). Round 21 trained on a blind Wuhan file:
     # flattered since.
     "classify_holdout23.jsonl": (432, {"macro_f1": 0.87, "false_ticket_rate": 0.055}),
-    # 0.933 / 1.9% / 3.4% / 0.944 / 1.000 / 0.898 after round 20 (new high-rise estate in early
+    # 0.937 / 1.4% / 3.4% / 0.944 / 1.000 / 0.917 after round 21; 0.933 / 1.9% / 3.4% / 0.944 / 1.000 / 0.898 after round 20 (new high-rise estate in early
     # winter, 95a08a3; scored once before round 19: 0.920 / 2.4% / 4.3% / 0.944 / 1.000 / 0.898;
     # 0.932 / 1.9% / 3.4% / 0.944 / 1.000 / 0.880 after round 19): every target met
     "classify_holdout22.jsonl": (418, {}),
@@ -105,7 +105,7 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
     # resettlement community, 84f752c; scored once after round 17: 0.888 / 4.3% / 1.6% / 0.941 / 0.957;
     # 0.894 / 3.8% / 1.2% after round 19)
     "classify_holdout19.jsonl": (453, {"macro_f1": 0.87, "false_ticket_rate": 0.05}),
-    # 0.893 / 4.2% / 5.1% / 0.966 / 0.935 / 0.827 after round 20 (central-plains city, 84054ca;
+    # 0.900 / 2.8% / 4.6% / 0.967 / 0.935 / 0.860 after round 21; 0.893 / 4.2% / 5.1% / 0.966 / 0.935 / 0.827 after round 20 (central-plains city, 84054ca;
     # after round 15: 0.864 / 7.5% / 5.1% / 0.958 / 0.870; 0.874 / 6.1% / 5.1% / 0.958 / 0.913
     # after round 19). Round 18 trained on central-plains voices and round 20 on the northern
     # heating season: flattered since.
@@ -113,7 +113,6 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
         450,
         {
             "macro_f1": 0.88,
-            "false_ticket_rate": 0.055,
             "urgent_recall": 0.91,
         },
     ),
@@ -121,27 +120,20 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
     # c89f1ea; before round 15: 0.855 / 6.5% / 7.2% / 0.948 / 0.933; 0.886 / 3.3% / 5.0% after round
     # 19). Round 18 trained on Wu voices: flattered since.
     "classify_holdout17.jsonl": (437, {"macro_f1": 0.87}),
-    # 0.919 / 2.0% / 3.4% / 0.975 / 0.925 / 0.740 after round 21 (south-western hillside, 0f00199;
+    # 0.921 / 1.5% / 3.4% / 0.975 / 0.925 / 0.755 after round 21 (south-western hillside, 0f00199;
     # scored once after round 14: 0.915 / 2.5% / 7.4%; 0.925 / 2.0% / 5.4% / 0.975 / 0.925 after
     # round 19; 0.926 / 2.0% / 4.9% / 0.975 / 0.950 after round 20, every target met): round 21's
     # retraining paged one emergency fewer (of 40) and missed two fewer reports
-    "classify_holdout16.jsonl": (405, {"macro_f1": 0.91, "urgent_recall": 0.9}),
-    # 0.918 / 3.7% / 9.4% / 0.923 / 0.957 / 0.763 after round 20 (northern winter, 99e411e; after
+    "classify_holdout16.jsonl": (405, {"urgent_recall": 0.9}),
+    # 0.922 / 2.8% / 9.4% / 0.923 / 0.957 / 0.776 after round 21; 0.918 / 3.7% / 9.4% / 0.923 / 0.957 / 0.763 after round 20 (northern winter, 99e411e; after
     # round 14: 0.910 / 5.6% / 8.0%; after round 19: 0.911 / 4.2% / 8.0% / 0.913 / 0.915). Round 20
     # trained on the northern heating season (its urgent recall rose, 43 -> 45 of 47 paged) and on
     # hard negatives (its missed reports rose, 8.0% -> 9.4%).
-    "classify_holdout15.jsonl": (
-        439,
-        {
-            "macro_f1": 0.9,
-            "false_ticket_rate": 0.05,
-            "missed_report_rate": 0.105,
-        },
-    ),
+    "classify_holdout15.jsonl": (439, {"missed_report_rate": 0.105}),
     # 0.935 / 1.4% / 4.9% / 0.932 / 1.000 / 0.857 after round 20 (bffe1ff; first scored 0.917 /
     # 2.9% / 5.4%; 0.937 / 1.4% / 4.0% after round 19)
     "classify_holdout14.jsonl": (433, {}),
-    # 0.942 / 1.9% / 5.5% / 0.958 / 1.000 / 0.833 after round 21 (d4ac115; 0.941 / 1.9% / 4.1% after
+    # 0.945 / 1.4% / 5.5% / 0.958 / 1.000 / 0.849 after round 21 (d4ac115; 0.941 / 1.9% / 4.1% after
     # round 20, every target met): round 21's retraining missed three more of its reports
     "classify_holdout13.jsonl": (429, {"missed_report_rate": 0.065}),
     # 0.919 / 1.9% / 2.8% / 0.957 / 1.000 / 0.750 after round 21 (561c865; after round 11: 0.890 /

@@ -103,27 +103,48 @@ def test_an_urgent_verdict_is_never_suppressed(tmp_path: Path) -> None:
     assert classifier.classify("漏电了").category is Category.NONE  # non-urgent: the model decides
 
 
-def test_calm_turns_an_emergency_that_reads_as_no_report_into_none_and_says_why(tmp_path: Path) -> None:
-    # The model reads 哈哈 and 烤红薯 as no report at all; 着火 is the rules' urgent cue.
-    calm = ReportModel({"哈": -30.0, "薯": -30.0}, 5.0, 0.5, 2.0, min_length=6, calm=0.02)
-    classifier = Classifier.from_path(_small(tmp_path, calm))
+CALM_RULES = """\
+threshold: 1.0
+negation: {window: 3, terms: [没有]}
+modifiers:
+  again: {factor: 1.2, terms: [又]}
+  laughter: {factor: 0.5, terms: [哈哈]}
+categories:
+  dispute: {keywords: {吵: 1.0}}
+  hazard: {keywords: {漏电: 1.0}, urgent: {着火: 4.0}}
+  security: {keywords: {小偷: 1.0}}
+  service: {subtypes: {repair: {keywords: {坏了: 1.0}}}}
+"""
+
+
+def _calm_rules(tmp_path: Path, model: ReportModel) -> Classifier:
+    (tmp_path / "m.json").write_text(model.to_json(), encoding="utf-8")
+    (tmp_path / "rules.yaml").write_text(CALM_RULES + "model: m.json\n", encoding="utf-8")
+    return Classifier.from_path(tmp_path / "rules.yaml")
+
+
+def test_calm_turns_a_doubted_emergency_that_reads_as_no_report_into_none(tmp_path: Path) -> None:
+    # The model reads 薯 as no report at all; 着火 is the rules' emergency, 哈哈 their doubt.
+    calm = ReportModel({"薯": -30.0}, 5.0, 0.5, 2.0, min_length=6, calm=0.05)
+    classifier = _calm_rules(tmp_path, calm)
     story = classifier.classify("哈哈 以为3栋着火了 是烤红薯")
     assert (story.category, story.urgent) == (Category.NONE, False)
     assert story.matched[-1].startswith("model:calm 0.0")
-    # A report the model reads as one: the rules' emergency stands.
-    assert classifier.classify("3栋2单元着火了 快来人").urgent
+    # No doubt in the rules (no damping cue in force): the model is not asked.
+    assert classifier.classify("以为3栋着火了 是烤红薯 快来").urgent
+    # A report the model reads as one: the rules' emergency stands, doubt or not.
+    assert classifier.classify("哈哈 3栋2单元着火了 快来人").urgent
     # Too short for the n-grams to overrule the rules' emergency cue.
-    assert classifier.classify("哈哈着火了").urgent
-    # Without calm (the default) an urgent verdict of the rules is final.
-    final = Classifier.from_path(_small(tmp_path, replace(calm, calm=None)))
-    assert final.classify("哈哈 以为3栋着火了 是烤红薯").urgent
+    assert classifier.classify("哈哈着火薯").urgent
+    # Without calm an urgent verdict of the rules is final.
+    assert _calm_rules(tmp_path, replace(calm, calm=None)).classify("哈哈 以为3栋着火了 是烤红薯").urgent
 
 
 def test_calm_never_overrules_a_keep_cue_group(tmp_path: Path) -> None:
-    calm = ReportModel({"哈": -30.0}, 5.0, 0.5, 2.0, keep=frozenset({"again"}), calm=0.02)
-    classifier = Classifier.from_path(_small(tmp_path, calm))
-    assert classifier.classify("哈哈 3栋又着火了").urgent
-    assert not classifier.classify("哈哈 3栋着火了").urgent
+    calm = ReportModel({"薯": -30.0}, 5.0, 0.5, 2.0, keep=frozenset({"again"}), calm=0.05)
+    classifier = _calm_rules(tmp_path, calm)
+    assert classifier.classify("哈哈 3栋又着火了 烤红薯").urgent
+    assert not classifier.classify("哈哈 3栋着火了 烤红薯").urgent
 
 
 def test_calm_round_trips_and_is_checked() -> None:
@@ -203,7 +224,10 @@ def test_shipped_model_keeps_urgent_verdicts_and_explains_every_change(shipped: 
             _norm, by_rules = shipped.rules_view(example.text)
             final = shipped.classify(example.text)
             if by_rules.urgent:
-                assert final == by_rules
+                # Final, unless calmed: doubted by the rules and read as no report (it says so).
+                assert final == by_rules or (
+                    final.category is Category.NONE and final.matched[-1].startswith("model:calm ")
+                )
             elif (final.category, final.urgent) != (by_rules.category, by_rules.urgent):
                 changed += 1
                 assert final.matched[-1].startswith("model:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,18 @@ def test_the_stage_never_unpages_and_is_off_above_one(tmp_path: Path) -> None:
     assert not off.classify("3栋楼道的电线在冒火星").urgent
 
 
+def test_a_hold_cue_group_keeps_the_stage_from_paging_but_not_the_rules(tmp_path: Path) -> None:
+    stage = replace(_stage(), hold=frozenset({"again"}))
+    classifier = _classifier(tmp_path, stage)
+    assert classifier.classify("3栋楼道的电线在冒火星").urgent  # no hold group in force: pages
+    held = classifier.classify("3栋楼道的电线又在冒火星")
+    assert (held.category, held.urgent) == (Category.HAZARD, False)
+    assert not any(m.startswith("model:urgent") for m in held.matched)
+    assert classifier.classify("3栋又着火了").urgent  # the rules' own emergency cue still pages
+    back = parse_model(ReportModel({"a": 1.0}, 0.0, 0.5, 0.9, urgent=stage).to_json())
+    assert back.urgent is not None and back.urgent.hold == {"again"}
+
+
 def test_the_stage_round_trips_and_a_bad_section_is_refused() -> None:
     model = ReportModel({"a": 1.0}, 0.0, 0.5, 0.9, urgent=_stage())
     back = parse_model(model.to_json())
@@ -86,6 +99,8 @@ def test_the_stage_round_trips_and_a_bad_section_is_refused() -> None:
         {**good["urgent"], "weights": {"火": float("inf")}},
         {**good["urgent"], "targets": ["dispute"]},
         {**good["urgent"], "targets": []},
+        {**good["urgent"], "hold": "benign_guess"},
+        {**good["urgent"], "hold": [1]},
     ):
         with pytest.raises(ModelError, match="urgent"):
             parse_model(json.dumps({**good, "urgent": bad}))
