@@ -124,7 +124,8 @@ def main() -> None:
         parser,
         "--calm",
         defaults.calm or 0.0,
-        "an urgent verdict of the rules below this report probability becomes none (0: never)",
+        "an urgent verdict of the rules that they doubted (a damping cue in force) below this report "
+        "probability becomes none (0: never)",
     )
     parser.add_argument("--no-kinds", action="store_true", help="train no kind stage")
     parser.add_argument(

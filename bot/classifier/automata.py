@@ -49,9 +49,6 @@ class Automaton(Generic[V]):
         self._find = ahocorasick_rs.AhoCorasick(list(self.terms), matchkind=kind).find_matches_as_indexes
         self._overlapping = not longest
 
-    def __len__(self) -> int:
-        return len(self.terms)
-
     def find(self, text: str) -> list[Match]:
         """Every occurrence in ``text`` (built with ``longest``: the leftmost-longest ones), by end."""
         return self._find(text, self._overlapping)

@@ -3,7 +3,7 @@
 Pipeline for one message:
 
 1. ``normalize`` the text, then rewrite known typos and homophones (``aliases`` in the
-   rules: 媒气 -> 煤气, 楼到 -> 楼道) in one regex pass.
+   rules: 媒气 -> 煤气, 楼到 -> 楼道) leftmost-longest, in one automaton pass.
 2. Find every keyword and cue with one Aho-Corasick automaton (``automata.py``), built once per
    rules load.
 3. Overlap: a match inside a longer match is dropped, so the phrase wins over its parts

@@ -52,12 +52,12 @@ class ServiceGate:
     request: tuple[str, ...]
     patterns: tuple[str, ...] = ()
 
-    def automaton(self) -> Automaton[int] | None:
-        """Return one Aho-Corasick automaton over the problem and request terms (value: term length)."""
+    def automaton(self) -> Automaton[None] | None:
+        """Return one Aho-Corasick automaton over the problem and request terms (only their positions are read)."""
         terms = {*self.problem, *self.request}
         if not terms:
             return None
-        return automaton_of({term: len(term) for term in terms})
+        return automaton_of(dict.fromkeys(terms))
 
     def regex(self) -> re.Pattern[str] | None:
         """Return one regex over the patterns, or None when there are none."""

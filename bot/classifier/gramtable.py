@@ -27,7 +27,7 @@ __all__ = ["GramTable", "MessageScores"]
 
 
 class GramTable:
-    """The weights of several linear scorers, one row per n-gram, in one automaton.
+    """The weights of several linear scorers: one automaton over their n-grams, one weight column per scorer.
 
     Args:
         scorers: The scorers; a scorer not given here cannot be read from a pass.

@@ -118,6 +118,11 @@ class LinearScorer:
         return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
 
 
+def _any_in_force(names: frozenset[str], in_force: Sequence[Modifier]) -> bool:
+    """Whether a cue group named in ``names`` is in force (``keep``, ``hold``, the urgent stage's ``hold``)."""
+    return bool(names) and any(m.name in names for m in in_force)
+
+
 @dataclass(frozen=True)
 class UrgentStage:
     """The urgent-vs-not regression and where it may page.
@@ -142,7 +147,7 @@ class UrgentStage:
 
     def held(self, in_force: Sequence[Modifier]) -> bool:
         """Whether a cue group in force keeps this stage from paging."""
-        return bool(self.hold) and any(m.name in self.hold for m in in_force)
+        return _any_in_force(self.hold, in_force)
 
     def pages(self, verdict: Verdict) -> bool:
         """Whether this (non-urgent) report's kind can be an emergency at all."""
@@ -329,7 +334,7 @@ class ReportModel:
             self.calm is None
             or len(norm) < self.min_length
             or not any(m.factor < 1.0 and not m.always for m in in_force)
-            or (self.keep and any(m.name in self.keep for m in in_force))
+            or _any_in_force(self.keep, in_force)
         ):
             return verdict
         p = self.probability(norm)
@@ -381,7 +386,7 @@ class ReportModel:
             placed = bool(scores) and scores[0].score > 0
             if not placed and (self.kinds is None or len(norm) < self.min_length):
                 return verdict  # nothing to place it as, or too short to place on n-grams alone
-            if self.hold and any(m.name in self.hold for m in in_force):
+            if _any_in_force(self.hold, in_force):
                 return verdict
             p = read.probability(self._scorer)
             if p < self.promote:
@@ -401,7 +406,7 @@ class ReportModel:
                 p,
                 (*verdict.matched, f"model:report {p:.2f}", f"model:{kind} {q:.2f}"),
             )
-        if len(norm) < self.min_length or (self.keep and any(m.name in self.keep for m in in_force)):
+        if len(norm) < self.min_length or _any_in_force(self.keep, in_force):
             return verdict
         p = read.probability(self._scorer)
         if p >= self.threshold:

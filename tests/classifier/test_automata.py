@@ -70,7 +70,7 @@ def test_values_follow_terms_and_positions_count_characters() -> None:
         ("air", "气"),
         ("smell", "气味"),
     ]
-    assert len(automaton) == 4 and automaton.terms[1] == "气味"
+    assert automaton.terms == ("煤气", "气味", "气", "𠮷田")
 
 
 def test_no_terms_is_no_automaton_and_an_empty_term_is_refused() -> None:
