@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.classifier.hanzi import to_simplified
+
 # WeChat renders its own emoji as bracketed names: [捂脸] [强] [Facepalm].
 _WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
 # Laughter is kept as the word residents type for it (哈哈): in the labelled corpora a message with
@@ -80,7 +82,8 @@ def _building(match: re.Match[str]) -> str:
 def normalize(text: str) -> str:
     """Normalise a message for keyword matching.
 
-    Steps: NFKC (full-width to half-width), drop WeChat emoji codes and @mentions, turn alarm
+    Steps: NFKC (full-width to half-width), traditional characters to simplified (``hanzi.py``:
+    電梯 to 电梯, one character for one), drop WeChat emoji codes and @mentions, turn alarm
     emoji into words and drop the other Unicode emoji, lower-case Latin letters, unify Chinese
     punctuation, collapse repeated punctuation and whitespace to one, join characters typed
     one by one with spaces, and rewrite building numbers to ``N栋`` (``3-2-501`` to
@@ -94,7 +97,7 @@ def normalize(text: str) -> str:
     """
     # Each step runs only when its trigger is present: most messages need few of them, and the
     # classifier's speed target counts every microsecond (same output; a test compares).
-    text = unicodedata.normalize("NFKC", text)
+    text = to_simplified(unicodedata.normalize("NFKC", text))
     if "[" in text:
         text = _WECHAT_EMOJI.sub(_wechat_emoji_word, text)
     if "@" in text:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.classifier.hanzi import has_traditional, to_simplified
 from bot.classifier.types import Category, Subtype
 
 if TYPE_CHECKING:
@@ -138,6 +139,9 @@ def check_patterns(raw: object, always: bool, where: str) -> tuple[tuple[str, ..
             compiled = re.compile(item)
             if compiled.groupindex or compiled.match("") is not None:
                 raise re.error("must not use named groups or match empty text")
+            if has_traditional(item):
+                # The text is matched after normalisation, which writes 電 as 电: 電 never matches.
+                raise re.error(f"write it in simplified characters ({to_simplified(item)!r})")
         except re.error as exc:
             problems.append(f"{where}.patterns: {item!r}: {exc}")
             continue

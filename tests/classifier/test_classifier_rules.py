@@ -97,6 +97,23 @@ def test_alarm_cue_makes_its_categories_urgent() -> None:
     assert c.classify("打架").urgent is False
 
 
+def test_normalize_writes_traditional_characters_simplified() -> None:
+    # One character for one: positions in the text are kept.
+    assert normalize("電梯大堂煤氣味好濃 幾個人") == "电梯大堂煤气味好浓 几个人"
+    # Left as typed: the Cantonese copula 係 (an alias reads it), 睏 (to sleep, not 困: trapped), and
+    # Cantonese characters OpenCC writes as rare variants (嗰, 𨋢).
+    assert normalize("係咪 睏覺 嗰個 𨋢") == "係咪 睏觉 嗰个 𨋢"
+    # Terms are normalised the same way: a traditional spelling of a simplified term is the same term.
+    same = BASE.replace("{打架: 3}", "{打架: 3, 煤氣: 2}").replace("{吵架: 3}", "{吵架: 3, 煤气: 1}")
+    assert any("conflicting term '煤氣' (normalised '煤气')" in p for p in problems(same))
+
+
+def test_pattern_in_traditional_characters_is_refused() -> None:
+    # The text is matched simplified, so a pattern with 電 could never match: refused, with the fix.
+    bad = BASE.replace("terms: [记得, 提醒]}", "terms: [记得, 提醒], patterns: ['電梯']}")
+    assert any("write it in simplified characters ('电梯')" in p for p in problems(bad))
+
+
 def test_verdict_to_dict_shape() -> None:
     data = make().classify("老人要买菜").to_dict()
     assert data["category"] == "service" and data["subtype"] == "assistance"
