@@ -107,6 +107,7 @@ HELD_OUT_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout24.jsonl",
     "tests/data/classify_holdout25.jsonl",
     "tests/data/classify_holdout26.jsonl",
+    "tests/data/classify_holdout27.jsonl",
 )
 
 
