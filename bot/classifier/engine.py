@@ -14,7 +14,8 @@ Pipeline for one message:
    hypothetical question, here-and-now, intensity) multiply category scores; a group can be
    cancelled by another (``reminder`` unless ``here_now``), and a ``resets`` cue (不过, 另外)
    drops the damping cues said before it.
-6. Combos: families of terms that must all occur (``[电梯] x [卡住, 在里面]``) add a hit.
+6. Combos: families of terms that must all occur (``[电梯] x [卡住, 在里面]``) add a hit, unless
+   a cue group the combo names was seen (``nobody_inside``: 里面没人).
 7. Service gate (``service_gate``): service keywords without a problem or a request
    (律师 in an advert, 保洁 in praise) are scaled down.
 8. Each category scorer in ``handlers.categories`` scores its hits. A category whose
@@ -333,6 +334,8 @@ class Classifier:
                 hits.setdefault(rule.category, []).append(hit)
         for ci in self._combo_finder.candidates(norm):
             combo, patterns = self._combos[ci]
+            if combo.unless and any(name in active for name in combo.unless):
+                continue  # "电梯不动了 里面没人": the group says the combo's reading is wrong here
             combo_hit = self._combo_hit(norm, combo, patterns, negations, scoped, spans)
             if combo_hit is not None:
                 if combo_hit.urgent:

@@ -41,7 +41,7 @@ _TOP_KEYS = {
     "service_gate",
     "model",
 }
-_COMBO_KEYS = {"category", "subtype", "weight", "urgent", "all"}
+_COMBO_KEYS = {"category", "subtype", "weight", "urgent", "all", "unless"}
 _MODIFIER_KEYS = {"factor", "terms", "patterns", "unless", "categories"} | {
     "urgent",
     "always",
@@ -161,6 +161,10 @@ def _parse_combos(v: Validator, block: LineDict) -> list[Combo]:
                 terms = tuple(dict.fromkeys(t for t in (normalize(x) for x in group) if t))
                 if terms:
                     groups.append(terms)
+        unless = combo.get("unless", [])
+        if not isinstance(unless, list) or not all(isinstance(n, str) for n in unless):
+            v.fail(combo.lines.get("unless", line), f"{where}.unless: expected a list of cue group names")
+            unless = []
         if weight is not None and len(groups) >= 2:
             combos.append(
                 Combo(
@@ -170,6 +174,7 @@ def _parse_combos(v: Validator, block: LineDict) -> list[Combo]:
                     weight,
                     bool(combo.get("urgent", False)),
                     tuple(groups),
+                    tuple(unless),
                 )
             )
     return combos
@@ -288,9 +293,13 @@ def parse_rules(text: str, source: str = "<memory>", *, with_model: bool = True)
         combos = _parse_combos(v, combo_block) if combo_block is not None else []
     modifiers_block = v.mapping(top.get("modifiers"), top.lines.get("modifiers", 1), "modifiers")
     modifiers = _parse_modifiers(v, modifiers_block) if modifiers_block is not None else []
+    names = {m.name for m in modifiers}
+    for combo in combos:
+        for other in combo.unless:
+            if other not in names:
+                v.fail(top.lines["combos"], f"combos.{combo.name}.unless: unknown group {other!r}")
     gate = None
     if "service_gate" in top:
-        names = {m.name for m in modifiers}
         gate = parse_service_gate(v, top["service_gate"], top.lines["service_gate"], names)
     categories = v.mapping(top.get("categories"), top.lines.get("categories", 1), "categories")
     keywords = _parse_categories(v, categories) if categories is not None else []

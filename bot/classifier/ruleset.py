@@ -87,6 +87,8 @@ class Combo:
         weight: Score added when every group is present.
         urgent: Whether the combo is an emergency cue.
         groups: Each group is a tuple of alternative normalised terms.
+        unless: Cue groups that stop the combo when one of them was seen (``trapped_lift`` unless
+            ``nobody_inside``: 电梯不动了 里面没人 is a broken lift, not a rescue).
     """
 
     name: str
@@ -95,6 +97,7 @@ class Combo:
     weight: float
     urgent: bool
     groups: tuple[tuple[str, ...], ...]
+    unless: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,6 +114,28 @@ def test_pattern_in_traditional_characters_is_refused() -> None:
     assert any("write it in simplified characters ('电梯')" in p for p in problems(bad))
 
 
+def test_combo_stands_down_when_a_group_it_names_was_seen() -> None:
+    rules = BASE.replace(
+        "categories:\n",
+        "combos:\n"
+        "  trapped: {category: hazard, urgent: true, weight: 5, all: [[电梯], [不动了]], unless: [empty]}\n"
+        "categories:\n",
+    ).replace(
+        "  here_now: {factor: 1.0, terms: [刚才]}",
+        "  here_now: {factor: 1.0, terms: [刚才]}\n  empty: {factor: 1.0, terms: [里面没人]}",
+    )
+    classifier = make(rules)
+    trapped = classifier.classify("电梯不动了 3栋")
+    assert trapped.category is Category.HAZARD and trapped.urgent and "电梯+不动了" in trapped.matched
+    assert "电梯+不动了" not in classifier.classify("电梯不动了 里面没人").matched
+    unknown = rules.replace("unless: [empty]", "unless: [nobody]")
+    assert any("combos.trapped.unless: unknown group 'nobody'" in p for p in problems(unknown))
+    assert any(
+        "expected a list of cue group names" in p
+        for p in problems(rules.replace("unless: [empty]", "unless: 3"))
+    )
+
+
 def test_verdict_to_dict_shape() -> None:
     data = make().classify("老人要买菜").to_dict()
     assert data["category"] == "service" and data["subtype"] == "assistance"
