@@ -1,5 +1,8 @@
 """Families of round 22: cue words that read wrongly inside a missing-person appeal, hyperbole about
-hunger and money, staff introducing themselves, and messages typed in traditional characters.
+hunger and money, staff introducing themselves, messages typed in traditional characters, the
+boundary between a hazard and a repair (a stove that will not light, a hissing cistern, a broken
+range hood, a dark stairwell, a lift stuck with nobody in it), quizzes, false alarms told after
+the fact, and questions of rights about the past or elsewhere.
 
 Each case is a new phrasing of a family the round taught, never a labelled message. The round
 changed the rules, so each case holds the rules' own verdict as well as the final one: the report
@@ -13,6 +16,10 @@ import pytest
 from bot.classifier import ClassifierHolder
 from tests.classifier.conftest import FIRE, NONE, POLICE
 from tests.classifier.conftest import verdict_of as _verdict
+
+REPAIR = ("service", "repair", False)
+LEGAL = ("service", "legal", False)
+HAZARD = ("hazard", None, False)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +41,21 @@ from tests.classifier.conftest import verdict_of as _verdict
         # Typed in traditional characters.
         ("3座樓道好大煤氣味 快啲嚟人", FIRE),
         ("電梯困咗人 叫極都冇人應", FIRE),
+        # A stove's igniter clicking, a cistern hissing, a broken range hood: repairs, not fires or leaks.
+        ("厨房的灶打不着火 啪啪响了半天 就是不出火苗", REPAIR),
+        ("卫生间马桶水箱老是嘶嘶地响 一晚上都在流水", REPAIR),
+        ("油烟机坏了不转 炒个菜一屋子烟 有师傅能来看看吗", REPAIR),
+        # The stairwell light is the repair, however dark it is.
+        ("三单元楼道灯坏了好几天 晚上一片黑 我妈差点踩空", REPAIR),
+        # A lift stuck with nobody inside is reported, not a rescue; with someone inside it pages.
+        ("5栋电梯卡在7楼不动了 里面没人 大家先走楼梯", HAZARD),
+        ("5栋电梯卡在7楼不动了 我女儿在里面", FIRE),
+        # Quizzes, tests announced, false alarms told afterwards.
+        ("考考大家 家里油锅起火第一步该怎么做? 答案是盖锅盖", NONE),
+        ("周四上午测试消防警铃 听到响声不用紧张", NONE),
+        ("半夜一声巨响 还以为爆炸了 原来是隔壁工地在打桩", NONE),
+        # A question of rights is about the past or elsewhere by nature, and still a request now.
+        ("老家的房子拆迁了 补偿款兄弟们分了 我是嫁出去的闺女 还有没有份", LEGAL),
     ],
 )
 def test_family(holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]) -> None:
