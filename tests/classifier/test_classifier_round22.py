@@ -2,7 +2,8 @@
 hunger and money, staff introducing themselves, messages typed in traditional characters, the
 boundary between a hazard and a repair (a stove that will not light, a hissing cistern, a broken
 range hood, a dark stairwell, a lift stuck with nobody in it), quizzes, false alarms told after
-the fact, and questions of rights about the past or elsewhere.
+the fact, questions of rights about the past or elsewhere, frauds dressed as adverts, and one
+unanswered knock passed to the grid member.
 
 Each case is a new phrasing of a family the round taught, never a labelled message. The round
 changed the rules, so each case holds the rules' own verdict as well as the final one: the report
@@ -56,6 +57,10 @@ HAZARD = ("hazard", None, False)
         ("半夜一声巨响 还以为爆炸了 原来是隔壁工地在打桩", NONE),
         # A question of rights is about the past or elsewhere by nature, and still a request now.
         ("老家的房子拆迁了 补偿款兄弟们分了 我是嫁出去的闺女 还有没有份", LEGAL),
+        # A fraud in progress dressed as an advert: the sender names it.
+        ("单元门口有人摆摊说免费领大米 要老人扫码填银行卡 一看就是骗子 人还在", ("security", None, False)),
+        # One knock unanswered and the grid member asked to check: a non-urgent welfare check.
+        ("敲了楼下刘阿姨的门没人应 估计去买菜了 网格员有空帮着问一下", ("security", None, False)),
     ],
 )
 def test_family(holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]) -> None:
