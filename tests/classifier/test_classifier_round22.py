@@ -2,8 +2,8 @@
 hunger and money, staff introducing themselves, messages typed in traditional characters, the
 boundary between a hazard and a repair (a stove that will not light, a hissing cistern, a broken
 range hood, a dark stairwell, a lift stuck with nobody in it), quizzes, false alarms told after
-the fact, questions of rights about the past or elsewhere, frauds dressed as adverts, and one
-unanswered knock passed to the grid member.
+the fact, questions of rights about the past or elsewhere, frauds dressed as adverts, one
+unanswered knock passed to the grid member, and filth in shared spaces.
 
 Each case is a new phrasing of a family the round taught, never a labelled message. The round
 changed the rules, so each case holds the rules' own verdict as well as the final one: the report
@@ -21,6 +21,7 @@ from tests.classifier.conftest import verdict_of as _verdict
 REPAIR = ("service", "repair", False)
 LEGAL = ("service", "legal", False)
 HAZARD = ("hazard", None, False)
+SANITATION = ("service", "sanitation", False)
 
 
 @pytest.mark.parametrize(
@@ -61,6 +62,10 @@ HAZARD = ("hazard", None, False)
         ("单元门口有人摆摊说免费领大米 要老人扫码填银行卡 一看就是骗子 人还在", ("security", None, False)),
         # One knock unanswered and the grid member asked to check: a non-urgent welfare check.
         ("敲了楼下刘阿姨的门没人应 估计去买菜了 网格员有空帮着问一下", ("security", None, False)),
+        # Filth in shared spaces is sanitation, not a hazard: a choked gully, sewage at a cover, vomit.
+        ("单元门口的排水口让塑料袋堵死了 一下雨全是水", SANITATION),
+        ("8栋后面窨井盖一直在往外漾臭水 好几天了", SANITATION),
+        ("早上电梯里有人吐了一地 到现在没人管", SANITATION),
     ],
 )
 def test_family(holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]) -> None:
