@@ -3,7 +3,8 @@ hunger and money, staff introducing themselves, messages typed in traditional ch
 boundary between a hazard and a repair (a stove that will not light, a hissing cistern, a broken
 range hood, a dark stairwell, a lift stuck with nobody in it), quizzes, false alarms told after
 the fact, questions of rights about the past or elsewhere, frauds dressed as adverts, one
-unanswered knock passed to the grid member, and filth in shared spaces.
+unanswered knock passed to the grid member, filth in shared spaces, and a neighbour spoken to in
+vain.
 
 Each case is a new phrasing of a family the round taught, never a labelled message. The round
 changed the rules, so each case holds the rules' own verdict as well as the final one: the report
@@ -66,6 +67,8 @@ SANITATION = ("service", "sanitation", False)
         ("单元门口的排水口让塑料袋堵死了 一下雨全是水", SANITATION),
         ("8栋后面窨井盖一直在往外漾臭水 好几天了", SANITATION),
         ("早上电梯里有人吐了一地 到现在没人管", SANITATION),
+        # Raised with the neighbour, in vain: a dispute.
+        ("对门天天把鞋架摆到我家门口 跟她说了好几回 她还说我事多", ("dispute", None, False)),
     ],
 )
 def test_family(holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]) -> None:
