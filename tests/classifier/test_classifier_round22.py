@@ -3,8 +3,8 @@ hunger and money, staff introducing themselves, messages typed in traditional ch
 boundary between a hazard and a repair (a stove that will not light, a hissing cistern, a broken
 range hood, a dark stairwell, a lift stuck with nobody in it), quizzes, false alarms told after
 the fact, questions of rights about the past or elsewhere, frauds dressed as adverts, one
-unanswered knock passed to the grid member, filth in shared spaces, and a neighbour spoken to in
-vain.
+unanswered knock passed to the grid member, filth in shared spaces, a neighbour spoken to in
+vain, and fears, old stories, follow-ups and videos that name a fire.
 
 Each case is a new phrasing of a family the round taught, never a labelled message. The round
 changed the rules, so each case holds the rules' own verdict as well as the final one: the report
@@ -69,6 +69,11 @@ SANITATION = ("service", "sanitation", False)
         ("早上电梯里有人吐了一地 到现在没人管", SANITATION),
         # Raised with the neighbour, in vain: a dispute.
         ("对门天天把鞋架摆到我家门口 跟她说了好几回 她还说我事多", ("dispute", None, False)),
+        # Fears, old stories, follow-ups and videos are not reports.
+        ("我就怕电梯半路卡住 所以每天走楼梯", NONE),
+        ("老底子弄堂里一家着火 全弄堂的人都来帮忙", NONE),
+        ("前天楼道起火那个事 有结果没", NONE),
+        ("刚看了个视频 有人家里充电宝着火了 大家注意", NONE),
     ],
 )
 def test_family(holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]) -> None:
