@@ -232,6 +232,20 @@ def _parse_model(v: Validator, top: LineDict, source: str, with_model: bool) -> 
         return None
 
 
+def _check_model_groups(v: Validator, line: int, model: ReportModel, names: set[str]) -> None:
+    """The model's ``keep``, ``hold`` and urgent ``hold`` name cue groups of these rules.
+
+    A name the rules do not have would silently do nothing (a renamed group would stop keeping
+    reports or holding pages): refused, as the service gate's ``needs`` are.
+    """
+    named = {"keep": model.keep, "hold": model.hold}
+    if model.urgent is not None:
+        named["urgent.hold"] = model.urgent.hold
+    for field_name, groups in named.items():
+        for name in sorted(groups - names):
+            v.fail(line, f"model: {field_name} names {name!r}, which is not a cue group of these rules")
+
+
 def parse_rules(text: str, source: str = "<memory>", *, with_model: bool = True) -> RuleSet:
     """Parse and validate rules from YAML text.
 
@@ -304,6 +318,8 @@ def parse_rules(text: str, source: str = "<memory>", *, with_model: bool = True)
     categories = v.mapping(top.get("categories"), top.lines.get("categories", 1), "categories")
     keywords = _parse_categories(v, categories) if categories is not None else []
     model = _parse_model(v, top, source, with_model)
+    if model is not None:
+        _check_model_groups(v, top.lines["model"], model, names)
     if v.problems:
         raise RulesError(v.problems)
     assert threshold is not None

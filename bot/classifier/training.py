@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.classifier.engine import Classifier
@@ -199,6 +199,15 @@ def train(
         The fitted model.
     """
     settings = settings or Settings()
+    # The cue groups the stages name must be the rules' own (the rules file refuses others): a
+    # group these rules do not have is left out.
+    groups = frozenset(m.name for m in classifier.rules.modifiers)
+    settings = replace(
+        settings,
+        keep=settings.keep & groups,
+        hold=settings.hold & groups,
+        urgent_hold=settings.urgent_hold & groups,
+    )
     examples = list(labelled)
     features = [grams(classifier.rules_view(e.text)[0]) for e in examples]
     weights, bias = fit(features, [e.category is not Category.NONE for e in examples], settings)

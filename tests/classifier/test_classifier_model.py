@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from bot.classifier import Category, Classifier, ClassifierHolder, RulesError, load_rules, parse_rules
 from bot.classifier.evaluate import Example, load_examples
-from bot.classifier.model import ModelError, ReportModel, grams
+from bot.classifier.model import LinearScorer, ModelError, ReportModel, UrgentStage, grams
 from bot.classifier.model_file import load_model, parse_model
 from bot.classifier.training import ROOT, TRAINING_FILES, Settings, labelled_files, train
 from bot.classifier.types import Subtype
@@ -74,8 +74,27 @@ def test_training_is_deterministic_and_the_file_round_trips() -> None:
     assert first.to_json() == again.to_json()
     back = parse_model(first.to_json())
     assert back.to_json() == first.to_json()
-    assert back.keep == Settings().keep
+    # The stages name only cue groups these rules have: SMALL has none of the shipped keep groups.
+    assert Settings().keep and back.keep == frozenset()
+    named = train(rules_only, CORPUS, Settings(min_df=1, prune=0.0, keep=frozenset({"again", "nope"})))
+    assert named.keep == {"again"}
     assert back.weights["哈哈"] < 0  # chit-chat marker: learned as "not a report"
+
+
+@pytest.mark.parametrize("field", ["keep", "hold", "urgent.hold"])
+def test_a_model_naming_a_cue_group_the_rules_lack_is_refused(tmp_path: Path, field: str) -> None:
+    stage = UrgentStage(LinearScorer({"火": 1.0}, 0.0), 0.5, frozenset({"hazard"}))
+    model = ReportModel({"a": 1.0}, 0.0, 0.5, 0.9, urgent=stage)
+    if field == "urgent.hold":
+        model = replace(model, urgent=replace(stage, hold=frozenset({"benign_guess"})))
+    else:
+        model = replace(model, **{field: frozenset({"benign_guess"})})
+    with pytest.raises(RulesError) as info:
+        load_rules(_small(tmp_path, model))
+    assert f"model: {field} names 'benign_guess', which is not a cue group of these rules" in str(info.value)
+    # The groups the rules do have are accepted.
+    ok = replace(model, keep=frozenset({"again"}), hold=frozenset(), urgent=stage)
+    assert load_rules(_small(tmp_path, ok)).model is not None
 
 
 def test_the_model_overturns_a_non_urgent_report_and_says_why(tmp_path: Path) -> None:
