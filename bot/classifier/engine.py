@@ -308,6 +308,7 @@ class Classifier:
         scoped = [s for s in spans if s[2] == _MODIFIER and modifiers[s[3]].clause]
         hits: dict[Category, list[Hit]] = {}
         urgent_hits: set[Category] = set()  # the categories with an urgent hit
+        outranking: list[Combo] = []  # urgent combos that override other emergencies (`outranks`)
         active: dict[str, str] = {}  # modifier group -> first cue seen
         negated: list[str] = []
         for start, end, kind, index in spans:
@@ -340,6 +341,8 @@ class Classifier:
             if combo_hit is not None:
                 if combo_hit.urgent:
                     urgent_hits.add(combo.category)
+                    if combo.outranks:
+                        outranking.append(combo)
                 hits.setdefault(combo.category, []).append(combo_hit)
         # The groups in force, in rules order (those always on, and those whose cue was seen),
         # and the product of their factors per category.
@@ -372,6 +375,11 @@ class Classifier:
         # emergency: the victim's state does not make it a call for the health team.
         if Category.SECURITY in emergency:
             emergency.discard(Category.SERVICE)
+        # A combo that outranks others (fumes_symptoms: a person overcome by fumes is a hazard)
+        # does so only when its own category pages.
+        for combo in outranking:
+            if combo.category in emergency:
+                emergency -= combo.outranks
         # Safety first: emergency cues that reach the threshold on their own beat a higher
         # sum of everyday words ("煤气味" outranks "灶台 + 阀门 + 油烟机").
         scores.sort(

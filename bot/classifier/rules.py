@@ -41,7 +41,7 @@ _TOP_KEYS = {
     "service_gate",
     "model",
 }
-_COMBO_KEYS = {"category", "subtype", "weight", "urgent", "all", "unless"}
+_COMBO_KEYS = {"category", "subtype", "weight", "urgent", "all", "unless", "outranks"}
 _MODIFIER_KEYS = {"factor", "terms", "patterns", "unless", "categories"} | {
     "urgent",
     "always",
@@ -165,6 +165,16 @@ def _parse_combos(v: Validator, block: LineDict) -> list[Combo]:
         if not isinstance(unless, list) or not all(isinstance(n, str) for n in unless):
             v.fail(combo.lines.get("unless", line), f"{where}.unless: expected a list of cue group names")
             unless = []
+        outranks = combo.get("outranks", [])
+        if not isinstance(outranks, list) or not all(o in valid and o != category for o in outranks):
+            v.fail(
+                combo.lines.get("outranks", line),
+                f"{where}.outranks: expected a list of other report categories, got {outranks!r}",
+            )
+            outranks = []
+        elif outranks and not combo.get("urgent", False):
+            v.fail(combo.lines.get("outranks", line), f"{where}.outranks: only an urgent combo outranks others")
+            outranks = []
         if weight is not None and len(groups) >= 2:
             combos.append(
                 Combo(
@@ -175,6 +185,7 @@ def _parse_combos(v: Validator, block: LineDict) -> list[Combo]:
                     bool(combo.get("urgent", False)),
                     tuple(groups),
                     tuple(unless),
+                    frozenset(Category(o) for o in outranks),
                 )
             )
     return combos

@@ -89,6 +89,9 @@ class Combo:
         groups: Each group is a tuple of alternative normalised terms.
         unless: Cue groups that stop the combo when one of them was seen (``trapped_lift`` unless
             ``nobody_inside``: 电梯不动了 里面没人 is a broken lift, not a rescue).
+        outranks: Categories whose emergency this combo's emergency overrides when both page
+            (``fumes_symptoms`` outranks ``service``: a person overcome by fumes is a hazard, the
+            source first, however many of the health team's words the message has).
     """
 
     name: str
@@ -98,6 +101,7 @@ class Combo:
     urgent: bool
     groups: tuple[tuple[str, ...], ...]
     unless: tuple[str, ...] = ()
+    outranks: frozenset[Category] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,6 +136,33 @@ def test_combo_stands_down_when_a_group_it_names_was_seen() -> None:
     )
 
 
+def test_urgent_combo_outranks_another_emergency_only_when_it_pages() -> None:
+    # Round 23: a person overcome by fumes is a hazard, however many of the health team's
+    # emergency words the message has (晕倒 + 叫不醒 outweigh the fumes combo on their own).
+    rules = BASE.replace(
+        "categories:\n",
+        "combos:\n"
+        "  fumes: {category: hazard, urgent: true, weight: 5, all: [[煤炉], [叫不醒]], outranks: [service]}\n"
+        "categories:\n",
+    ).replace("assistance: {keywords: {老人: 2, 买菜: 2}}", "health: {keywords: {医生: 2}, urgent: {晕倒: 5, 叫不醒: 5}}")
+    text = "我妈晕倒了 屋里煤炉还烧着 叫不醒"
+    without = make(rules.replace(", outranks: [service]", "")).classify(text)
+    assert without.category is Category.SERVICE and without.urgent
+    verdict = make(rules).classify(text)
+    assert verdict.category is Category.HAZARD and verdict.urgent and "煤炉+叫不醒" in verdict.matched
+    # Without the combo's cues the health team's emergency stands.
+    alone = make(rules).classify("我妈晕倒了 叫不醒")
+    assert alone.category is Category.SERVICE and alone.subtype is Subtype.HEALTH and alone.urgent
+    assert any(
+        "combos.fumes.outranks: expected a list of other report categories" in p
+        for p in problems(rules.replace("outranks: [service]", "outranks: [hazard]"))
+    )
+    assert any(
+        "combos.fumes.outranks: only an urgent combo outranks others" in p
+        for p in problems(rules.replace("urgent: true, weight: 5, all: [[煤炉]", "weight: 5, all: [[煤炉]"))
+    )
+
+
 def test_verdict_to_dict_shape() -> None:
     data = make().classify("老人要买菜").to_dict()
     assert data["category"] == "service" and data["subtype"] == "assistance"
