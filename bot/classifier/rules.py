@@ -173,7 +173,9 @@ def _parse_combos(v: Validator, block: LineDict) -> list[Combo]:
             )
             outranks = []
         elif outranks and not combo.get("urgent", False):
-            v.fail(combo.lines.get("outranks", line), f"{where}.outranks: only an urgent combo outranks others")
+            v.fail(
+                combo.lines.get("outranks", line), f"{where}.outranks: only an urgent combo outranks others"
+            )
             outranks = []
         if weight is not None and len(groups) >= 2:
             combos.append(

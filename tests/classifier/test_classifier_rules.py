@@ -144,7 +144,10 @@ def test_urgent_combo_outranks_another_emergency_only_when_it_pages() -> None:
         "combos:\n"
         "  fumes: {category: hazard, urgent: true, weight: 5, all: [[煤炉], [叫不醒]], outranks: [service]}\n"
         "categories:\n",
-    ).replace("assistance: {keywords: {老人: 2, 买菜: 2}}", "health: {keywords: {医生: 2}, urgent: {晕倒: 5, 叫不醒: 5}}")
+    ).replace(
+        "assistance: {keywords: {老人: 2, 买菜: 2}}",
+        "health: {keywords: {医生: 2}, urgent: {晕倒: 5, 叫不醒: 5}}",
+    )
     text = "我妈晕倒了 屋里煤炉还烧着 叫不醒"
     without = make(rules.replace(", outranks: [service]", "")).classify(text)
     assert without.category is Category.SERVICE and without.urgent
