@@ -56,7 +56,7 @@ DISPUTE = ("dispute", None, False)
         ("阿嫲喺楼下晕咗 叫极都唔应", AMBULANCE),
         # False alarms explained, a fire word in scare quotes, dramatic stress, an ambulance asked about.
         ("刚才楼下有人喊救命 下去一看是小孩在玩捉迷藏", NONE),
-        ("这天热得我的手机都\"着火\"了", NONE),
+        ('这天热得我的手机都"着火"了', NONE),
         ("被领导骂了一下午 我快晕倒了", NONE),
         ("刚才救护车来小区是接谁啊", NONE),
         # Sarcastic thanks for a nightly nuisance, late noise: disputes.
