@@ -108,6 +108,7 @@ HELD_OUT_FILES: tuple[str, ...] = (
     "tests/data/classify_holdout25.jsonl",
     "tests/data/classify_holdout26.jsonl",
     "tests/data/classify_holdout27.jsonl",
+    "tests/data/classify_holdout28.jsonl",
 )
 
 
