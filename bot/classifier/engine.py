@@ -20,7 +20,10 @@ Pipeline for one message:
    (律师 in an advert, 保洁 in praise) are scaled down.
 8. Each category scorer in ``handlers.categories`` scores its hits. A category whose
    emergency cues reach the threshold on their own ranks first (safety first); otherwise the
-   best score at or above the threshold wins, else the message is ``none``.
+   best score at or above the threshold wins, else the message is ``none``. A security
+   emergency outranks the health team's (violence with someone hurt), and an urgent combo with
+   ``outranks`` overrides the emergencies it names when its own category pages (a person overcome
+   by fumes is a hazard).
 """
 
 from __future__ import annotations

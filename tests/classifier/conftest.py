@@ -26,3 +26,9 @@ def verdict_of(holder: ClassifierHolder, text: str) -> tuple[str, str | None, bo
     """(category, subtype, urgent) of ``text``, as plain values for compact assertions."""
     v = holder.classify(text)
     return (v.category.value, v.subtype.value if v.subtype else None, v.urgent)
+
+
+def rules_verdict_of(holder: ClassifierHolder, text: str) -> tuple[str, str | None, bool]:
+    """(category, subtype, urgent) of ``text`` by the rules alone (the report model not asked)."""
+    _norm, v = holder.current.rules_view(text)
+    return (v.category.value, v.subtype.value if v.subtype else None, v.urgent)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 
 from bot.classifier import ClassifierHolder
-from tests.classifier.conftest import FIRE, NONE, POLICE
+from tests.classifier.conftest import FIRE, NONE, POLICE, rules_verdict_of
 from tests.classifier.conftest import verdict_of as _verdict
 
 REPAIR = ("service", "repair", False)
@@ -78,9 +78,4 @@ SANITATION = ("service", "sanitation", False)
 )
 def test_family(holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]) -> None:
     assert _verdict(holder, text) == expected
-    _norm, by_rules = holder.current.rules_view(text)
-    assert (
-        by_rules.category.value,
-        by_rules.subtype.value if by_rules.subtype else None,
-        by_rules.urgent,
-    ) == expected
+    assert rules_verdict_of(holder, text) == expected

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from bot.classifier import ClassifierHolder
-from tests.classifier.conftest import AMBULANCE, FIRE, NONE, POLICE
+from tests.classifier.conftest import AMBULANCE, FIRE, NONE, POLICE, rules_verdict_of
 from tests.classifier.conftest import verdict_of as _verdict
 
 REPAIR = ("service", "repair", False)
@@ -66,12 +66,7 @@ DISPUTE = ("dispute", None, False)
 )
 def test_family(holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]) -> None:
     assert _verdict(holder, text) == expected
-    _norm, by_rules = holder.current.rules_view(text)
-    assert (
-        by_rules.category.value,
-        by_rules.subtype.value if by_rules.subtype else None,
-        by_rules.urgent,
-    ) == expected
+    assert rules_verdict_of(holder, text) == expected
 
 
 @pytest.mark.parametrize(
