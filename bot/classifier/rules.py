@@ -11,13 +11,13 @@ from pathlib import Path
 
 import yaml
 
-from bot.classifier.gate import parse_service_gate
+from bot.classifier.gate import ServiceGate, parse_service_gate
 from bot.classifier.model import ModelError, ReportModel
 from bot.classifier.model_file import load_model
 from bot.classifier.normalize import normalize
 from bot.classifier.ruleset import Combo, KeywordRule, Modifier, RulesError, RuleSet, check_patterns
 from bot.classifier.types import REPORT_CATEGORIES, Category, Subtype
-from bot.classifier.validation import MAX_WEIGHT, LineDict, Loader, Validator
+from bot.classifier.validation import MAX_WEIGHT, LineDict, Loader, Validator, check_aliased_terms
 
 __all__ = [
     "Combo",
@@ -136,7 +136,7 @@ def _parse_combos(v: Validator, block: LineDict) -> list[Combo]:
             if key not in _COMBO_KEYS:
                 v.fail(combo.lines[key], f"{where}: unknown key {key!r}")
         category = combo.get("category")
-        if category not in valid:
+        if not isinstance(category, str) or category not in valid:
             v.fail(line, f"{where}.category: {category!r} is not one of {sorted(valid)}")
             continue
         subtype_raw = combo.get("subtype")
@@ -166,7 +166,9 @@ def _parse_combos(v: Validator, block: LineDict) -> list[Combo]:
             v.fail(combo.lines.get("unless", line), f"{where}.unless: expected a list of cue group names")
             unless = []
         outranks = combo.get("outranks", [])
-        if not isinstance(outranks, list) or not all(o in valid and o != category for o in outranks):
+        if not isinstance(outranks, list) or not all(
+            isinstance(o, str) and o in valid and o != category for o in outranks
+        ):
             v.fail(
                 combo.lines.get("outranks", line),
                 f"{where}.outranks: expected a list of other report categories, got {outranks!r}",
@@ -259,6 +261,31 @@ def _check_model_groups(v: Validator, line: int, model: ReportModel, names: set[
             v.fail(line, f"model: {field_name} names {name!r}, which is not a cue group of these rules")
 
 
+def _terms_to_check(
+    top: LineDict,
+    neg_terms: tuple[str, ...],
+    combos: list[Combo],
+    modifiers: list[Modifier],
+    gate: ServiceGate | None,
+    keywords: list[KeywordRule],
+) -> list[tuple[int, str, tuple[str, ...]]]:
+    """Every term and cue pattern of the rules, with the line and section to name in a problem."""
+    checked: list[tuple[int, str, tuple[str, ...]]] = [(top.lines.get("negation", 1), "negation", neg_terms)]
+    combo_line = top.lines.get("combos", 1)
+    checked += [(combo_line, f"combos.{c.name}", tuple(t for g in c.groups for t in g)) for c in combos]
+    modifier_line = top.lines.get("modifiers", 1)
+    checked += [(modifier_line, f"modifiers.{m.name}", m.terms + m.patterns) for m in modifiers]
+    if gate is not None:
+        gate_items = gate.problem + gate.request + gate.patterns
+        checked.append((top.lines["service_gate"], "service_gate", gate_items))
+    by_category: dict[str, list[str]] = {}
+    for rule in keywords:
+        by_category.setdefault(rule.category.value, []).append(rule.term)
+    category_line = top.lines.get("categories", 1)
+    checked += [(category_line, f"categories.{c}", tuple(ts)) for c, ts in by_category.items()]
+    return checked
+
+
 def parse_rules(text: str, source: str = "<memory>", *, with_model: bool = True) -> RuleSet:
     """Parse and validate rules from YAML text.
 
@@ -333,6 +360,7 @@ def parse_rules(text: str, source: str = "<memory>", *, with_model: bool = True)
     model = _parse_model(v, top, source, with_model)
     if model is not None:
         _check_model_groups(v, top.lines["model"], model, names)
+    check_aliased_terms(v, aliases, _terms_to_check(top, neg_terms, combos, modifiers, gate, keywords))
     if v.problems:
         raise RulesError(v.problems)
     assert threshold is not None

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from bot.classifier.automata import automaton_of
 from bot.classifier.normalize import normalize
 from bot.classifier.ruleset import KeywordRule
 from bot.classifier.types import Category, Subtype
@@ -129,3 +130,27 @@ class Validator:
                         )
                     )
         return rules
+
+
+def check_aliased_terms(
+    v: Validator, aliases: dict[str, str], where_terms: list[tuple[int, str, tuple[str, ...]]]
+) -> None:
+    """Refuse a term or cue pattern that holds an alias source: the aliases rewrite the text first.
+
+    Every term and pattern is matched against the text after the aliases have rewritten it, so a
+    term written with an alias source (冇人应 while ``冇`` -> ``没``) could never match.
+    """
+    finder = automaton_of(aliases, longest=True)
+    if finder is None:
+        return
+    for line, where, items in where_terms:
+        for item in items:
+            hits = finder.find(item)
+            if hits:
+                source = finder.terms[hits[0][0]]
+                v.fail(
+                    line,
+                    f"{where}: {item!r} holds {source!r}, which the aliases rewrite to "
+                    f"{aliases[source]!r} before the rules read a text: as written it cannot match; "
+                    "write it as the aliases leave it",
+                )

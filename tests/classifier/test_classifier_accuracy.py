@@ -116,7 +116,7 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
     # 0.919 / 2.9% / 2.1% / 0.965 / 1.000 / 0.763 after round 20 (north-western estate in the
     # sandstorm season, 2c6e66b; scored once before round 18: 0.900 / 4.9% / 2.5% / 0.965 / 0.978 /
     # 0.721; 0.902 / 4.9% / 2.5% after round 19)
-    # 0.928 / 2.9% / 1.3% / 0.966 / 0.978 / 0.759 after round 23: every target met.
+    # 0.926 / 2.9% / 1.3% / 0.966 / 0.978 / 0.772 after round 23: every target met.
     "classify_holdout20.jsonl": (442, {}),
     # 0.885 / 3.8% / 1.6% / 0.949 / 1.000 / 0.770 after round 20 (coastal fishing-county
     # resettlement community, 84f752c; scored once after round 17: 0.888 / 4.3% / 1.6% / 0.941 / 0.957;
@@ -136,8 +136,8 @@ HELD_OUTS: dict[str, tuple[int, dict[str, float]]] = {
     # 0.886 / 2.8% / 4.1% / 0.958 / 0.978 / 0.917 after round 20 (Jiangnan lane community,
     # c89f1ea; before round 15: 0.855 / 6.5% / 7.2% / 0.948 / 0.933; 0.886 / 3.3% / 5.0% after round
     # 19). Round 18 trained on Wu voices: flattered since.
-    # 0.899 / 1.9% / 5.4% / 0.957 / 0.978 / 0.936 after round 23 (with round 22's model the round's
-    # rules gave 0.900 / 1.9% / 5.0%: its retraining missed two more reports).
+    # 0.905 / 1.9% / 5.4% / 0.957 / 0.978 / 0.936 after round 23 (its first passes with round 22's
+    # model gave 0.900 / 1.9% / 5.0%: the retraining missed two more reports).
     "classify_holdout17.jsonl": (437, {"macro_f1": 0.87, "missed_report_rate": 0.06}),
     # 0.921 / 1.5% / 3.4% / 0.975 / 0.925 / 0.755 after round 21 (south-western hillside, 0f00199;
     # scored once after round 14: 0.915 / 2.5% / 7.4%; 0.925 / 2.0% / 5.4% / 0.975 / 0.925 after

@@ -83,6 +83,21 @@ def test_family(holder: ClassifierHolder, text: str, expected: tuple[str, str | 
         ("谢谢楼下阿姨每天帮我们扫楼梯❤️", NONE),
         # A grandmother who has to go to the bank is asking for company, not being scammed.
         ("奶奶要去银行取养老金 腿脚不好 谁能陪她去一趟", ASSISTANCE),
+        # What the round's families must not swallow (a review's probes): real emergencies near a
+        # workplace word, a temperature or a fire word in quotes, a noise that goes on, an accident
+        # with pain, a recovery before fumes, thanks for help, an ambulance that is late.
+        ("我爸上班路上突然晕倒了 现在叫不醒", AMBULANCE),
+        ("老公加班到半夜 回来就晕倒了 叫不醒", AMBULANCE),
+        ("小孩玩火窗帘烧起来了", FIRE),
+        ("楼下烧起来了 火很大 外面零下10度", FIRE),
+        ("烧炭盆取暖 屋里才12度 我妈叫不醒", FIRE),
+        ('楼下有人大喊 "着火了" 快跑', FIRE),
+        ("这烟是不是锅炉房着火了 好大的烟", FIRE),
+        ("楼上这几天一直响 装修吵死了", DISPUTE),
+        ("孩子撞到桌角了 一直喊疼", NONE),
+        ("我妈刚出院 在家烧炭盆取暖 现在叫不醒了", FIRE),
+        ("感谢楼上邻居凌晨帮忙把我妈背下楼", NONE),
+        ("叫了半小时救护车干嘛还不来 我爸还躺着没反应", AMBULANCE),
     ],
 )
 def test_family_final(holder: ClassifierHolder, text: str, expected: tuple[str, str | None, bool]) -> None:

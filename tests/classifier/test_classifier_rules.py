@@ -156,14 +156,33 @@ def test_urgent_combo_outranks_another_emergency_only_when_it_pages() -> None:
     # Without the combo's cues the health team's emergency stands.
     alone = make(rules).classify("我妈晕倒了 叫不醒")
     assert alone.category is Category.SERVICE and alone.subtype is Subtype.HEALTH and alone.urgent
-    assert any(
-        "combos.fumes.outranks: expected a list of other report categories" in p
-        for p in problems(rules.replace("outranks: [service]", "outranks: [hazard]"))
-    )
+    # The combo fires but does not page (its weight is under the threshold): the health team's
+    # emergency stands.
+    weak = make(rules.replace("weight: 5, all: [[煤炉]", "weight: 1, all: [[煤炉]")).classify(text)
+    assert weak.category is Category.SERVICE and weak.urgent
+    for bad in ("[hazard]", "[police]", "service", "[[service]]", "[null]"):
+        assert any(
+            "combos.fumes.outranks: expected a list of other report categories" in p
+            for p in problems(rules.replace("outranks: [service]", f"outranks: {bad}"))
+        ), bad
     assert any(
         "combos.fumes.outranks: only an urgent combo outranks others" in p
         for p in problems(rules.replace("urgent: true, weight: 5, all: [[煤炉]", "weight: 5, all: [[煤炉]"))
     )
+
+
+def test_term_holding_an_alias_source_is_refused() -> None:
+    # The aliases rewrite the text before any rule reads it: 冇人应 could never match once 冇 -> 没.
+    rules = BASE.replace("categories:\n", "aliases: {冇: 没}\ncategories:\n")
+    make(rules)  # no term holds 冇: fine
+    for bad, where in (
+        (rules.replace("吵架: 3", "冇人应: 3"), "categories.dispute"),
+        (rules.replace("terms: [刚才]", "terms: [刚才, 冇人理]"), "modifiers.here_now"),
+        (rules.replace("terms: [万一]", "terms: [万一], patterns: ['冇(事|人)']"), "modifiers.maybe"),
+    ):
+        assert any(
+            f"{where}: " in p and "holds '冇', which the aliases rewrite to '没'" in p for p in problems(bad)
+        ), where
 
 
 def test_verdict_to_dict_shape() -> None:
