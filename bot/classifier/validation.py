@@ -145,7 +145,9 @@ def check_aliased_terms(
         return
     for line, where, items in where_terms:
         for item in items:
-            hits = finder.find(item)
+            hits = (
+                finder.find(item) if item not in aliases else []
+            )  # a term equal to an alias: reported as a conflict
             if hits:
                 source = finder.terms[hits[0][0]]
                 v.fail(

@@ -175,6 +175,9 @@ def test_term_holding_an_alias_source_is_refused() -> None:
     # The aliases rewrite the text before any rule reads it: 冇人应 could never match once 冇 -> 没.
     rules = BASE.replace("categories:\n", "aliases: {冇: 没}\ncategories:\n")
     make(rules)  # no term holds 冇: fine
+    # A term equal to an alias source is one problem (the conflict), not two.
+    same = problems(rules.replace("吵架: 3", "冇: 3"))
+    assert len([p for p in same if "'冇'" in p]) == 1 and any("conflicting" in p for p in same)
     for bad, where in (
         (rules.replace("吵架: 3", "冇人应: 3"), "categories.dispute"),
         (rules.replace("terms: [刚才]", "terms: [刚才, 冇人理]"), "modifiers.here_now"),
